@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * Issue 3's latency target: the rsc-built ResNet-50 in onnxruntime-node (CPU, graph optimisation
+ * 'all') no slower than the `torch.onnx.export` model of the same architecture: median latency
+ * ratio <= 1.00 at batch 1 and batch 32.
+ *
+ * Both models are loaded in this one process with identical session options (CPU provider,
+ * graphOptimizationLevel 'all', the same intra-op thread count) and run interleaved (A B, B A, ...)
+ * on the same random data, laid out as each model expects: NHWC [N, 64, 64, 3] for rsc's (it
+ * transposes to NCHW inside), NCHW [N, 3, 64, 64] for torch's. Warm-up runs are not counted.
+ *
+ * Usage (after `npx tsc -b`): node bench/onnx-latency.mjs [--runs 30] [--batches 1,32] [--threads 0]
+ *   [--rsc build/resnet50.onnx] [--torch torch.onnx]   (both are built/exported when not given)
+ * Exits 1 when a ratio is above 1.00, 2 when a model cannot be built or loaded.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "30" },
+    batches: { type: "string", default: "1,32" },
+    threads: { type: "string", default: "0" },
+    rsc: { type: "string" },
+    torch: { type: "string" },
+    target: { type: "string", default: "1.0" },
+  },
+});
+const runs = Number(values.runs);
+const batches = values.batches.split(",").map(Number);
+const threads = Number(values.threads);
+const target = Number(values.target);
+const ort = createRequire(join(root, "packages", "backend-onnx", "package.json"))(
+  "onnxruntime-node",
+);
+const tmp = mkdtempSync(join(tmpdir(), "rsc-bench-onnx-latency-"));
+
+function run(argv, label) {
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, encoding: "utf8" });
+  if (r.status !== 0) {
+    console.error(`${label} failed:\n${r.stderr}`);
+    process.exit(2);
+  }
+}
+
+const rscPath = values.rsc ?? join(tmp, "rsc.onnx");
+const torchPath = values.torch ?? join(tmp, "torch.onnx");
+if (!values.rsc)
+  run(
+    [
+      process.execPath,
+      join(root, "packages/cli/dist/bin.js"),
+      "build",
+      "specs/resnet50.yaml",
+      "-t",
+      "onnx",
+      "-o",
+      rscPath,
+    ],
+    "rsc build",
+  );
+if (!values.torch)
+  run(
+    [
+      "/usr/bin/python3",
+      join(root, "..", "shared", "reference", "torch_resnet50.py"),
+      "export",
+      torchPath,
+    ],
+    "torch export",
+  );
+
+const options = {
+  executionProviders: ["cpu"],
+  graphOptimizationLevel: "all",
+  ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+};
+const models = [
+  {
+    label: "rsc (NHWC input)",
+    session: await ort.InferenceSession.create(rscPath, options),
+    nhwc: true,
+  },
+  {
+    label: "torch (NCHW input)",
+    session: await ort.InferenceSession.create(torchPath, options),
+    nhwc: false,
+  },
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** The same pseudo-random image batch in both layouts. */
+function inputs(batch) {
+  const nhwc = new Float32Array(batch * 64 * 64 * 3);
+  let x = 12345;
+  for (let i = 0; i < nhwc.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    nhwc[i] = x / 2 ** 32;
+  }
+  const nchw = new Float32Array(nhwc.length);
+  for (let n = 0; n < batch; n++)
+    for (let h = 0; h < 64; h++)
+      for (let w = 0; w < 64; w++)
+        for (let c = 0; c < 3; c++)
+          nchw[((n * 3 + c) * 64 + h) * 64 + w] = nhwc[((n * 64 + h) * 64 + w) * 3 + c];
+  return {
+    nhwc: new ort.Tensor("float32", nhwc, [batch, 64, 64, 3]),
+    nchw: new ort.Tensor("float32", nchw, [batch, 3, 64, 64]),
+  };
+}
+
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}, onnxruntime-node ${ort.env.versions?.common ?? "?"}, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`,
+);
+console.log(
+  `session: CPU, graphOptimizationLevel 'all', intraOpNumThreads ${threads || "default"}; ${runs} interleaved runs per batch after 3 warm-ups`,
+);
+let failed = false;
+for (const batch of batches) {
+  const x = inputs(batch);
+  const feeds = models.map((m) => ({ [m.session.inputNames[0]]: m.nhwc ? x.nhwc : x.nchw }));
+  const outputs = [];
+  for (let w = 0; w < 3; w++)
+    for (const [k, m] of models.entries()) outputs[k] = await m.session.run(feeds[k]);
+  const times = models.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t = performance.now();
+      await models[k].session.run(feeds[k]);
+      times[k].push(performance.now() - t);
+    }
+  }
+  const med = times.map(median);
+  const ratio = med[0] / med[1];
+  failed ||= ratio > target;
+  const dims = models.map((m, k) => outputs[k][m.session.outputNames[0]].dims.join("x"));
+  console.log(
+    `batch ${String(batch).padStart(2)}: rsc median ${med[0].toFixed(2)} ms, torch median ${med[1].toFixed(2)} ms, ratio ${ratio.toFixed(3)} (target <= ${target}); outputs ${dims.join(" / ")}`,
+  );
+}
+for (const m of models) await m.session.release();
+rmSync(tmp, { recursive: true, force: true });
+if (failed) process.exitCode = 1;

@@ -1,0 +1,12 @@
+/** @rsc/backend-onnx: IR + weights -> ONNX ModelProto; onnxruntime-node session helpers. */
+export * from "./attributes.js";
+export * from "./backend.js";
+export * from "./dump.js";
+export * from "./emit.js";
+export { EXTERNAL_MIN_BYTES } from "./external-data.js";
+export * from "./layout.js";
+export * from "./lowering.js";
+export { ONNX_LOWERINGS } from "./lowerings.js";
+export type { EncodedFile } from "./model-writer.js";
+export { type OnnxTypes, onnx } from "./onnx-proto.js";
+export { hwioToOihw } from "./tensor-data.js";

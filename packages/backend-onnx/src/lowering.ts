@@ -1,0 +1,70 @@
+/**
+ * The lowering interface: one function per IR op turns a node into ONNX nodes through a
+ * {@link LoweringContext}. The emitter (emit.ts) owns naming, layouts and initializers.
+ */
+import type { Node, OpName, Shape } from "@rsc/compiler";
+import type { Attrs } from "./attributes.js";
+
+/** An IR node of one op. */
+export type NodeOf<K extends OpName> = Extract<Node, { readonly op: K }>;
+
+/** What a lowering sees and can do (the node aside). */
+export interface LoweringTools {
+  /** ONNX value names of the node's inputs, in order (NCHW for images). */
+  readonly inputs: readonly string[];
+  /** IR shapes of the inputs (batch excluded, NHWC for images). */
+  readonly inputShapes: readonly Shape[];
+  /** Ops of the IR nodes that read this node's result (empty for a graph output read by none). */
+  readonly consumers: readonly OpName[];
+  /** The value name the lowering must produce (the node's result). */
+  readonly output: string;
+  /**
+   * Zero padding folded into this node by the emitter from a `zero_padding2d` feeding only it:
+   * `[top, bottom, left, right]` pixels, all zero when nothing was folded.
+   */
+  readonly foldedPadding: readonly [number, number, number, number];
+  /**
+   * Adds an ONNX node. Without `suffix` the node is named as the layer; helper nodes are named
+   * `<layer>/<suffix>`. Returns the node's first output.
+   */
+  add(
+    opType: string,
+    inputs: readonly string[],
+    options?: { readonly output?: string; readonly attrs?: Attrs; readonly suffix?: string },
+  ): string;
+  /** A fresh value name derived from the layer's: `<layer>/<suffix>`. */
+  value(suffix: string): string;
+  /**
+   * The initializer of the layer's Keras weight `<layer>/<suffix>`; `transform` reorders its data
+   * (e.g. HWIO -> OIHW) and gives its ONNX dims. Returns the initializer's name (the Keras name).
+   */
+  weight(suffix: string, transform?: WeightTransform): string;
+  /** A float32 constant initializer named `<layer>/<suffix>` (not a Keras weight). */
+  floatConstant(suffix: string, dims: readonly number[], data: Float32Array): string;
+  /** An int64 constant initializer named `<layer>/<suffix>` (pads, shapes). */
+  int64Constant(suffix: string, values: readonly number[]): string;
+  /** Declares a graph input (name, ONNX dims with undefined for the symbolic batch). */
+  graphInput(name: string, dims: readonly (number | undefined)[]): void;
+  /** Reports that this node cannot be lowered as configured (RSC400 at the node's line). */
+  unsupported(message: string): void;
+}
+
+/** What a lowering of op K sees and can do. */
+export interface LoweringContext<K extends OpName = OpName> extends LoweringTools {
+  /** The IR node being lowered. */
+  readonly node: NodeOf<K>;
+}
+
+/** Reorders a Keras weight for ONNX. */
+export interface WeightTransform {
+  /** ONNX dims of the reordered tensor. */
+  readonly dims: readonly number[];
+  /** Writes the Keras-layout data, reordered, into `out` (same length; reused between calls). */
+  readonly data: (keras: Float32Array, out: Float32Array) => void;
+}
+
+/** Lowers one node of op K. */
+export type Lowering<K extends OpName> = (ctx: LoweringContext<K>) => void;
+
+/** One lowering per op of the compiler's registry: TypeScript checks the table is exhaustive. */
+export type LoweringTable = { readonly [K in OpName]: Lowering<K> };

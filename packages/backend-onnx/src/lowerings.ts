@@ -1,0 +1,239 @@
+/**
+ * One ONNX lowering per IR op. Images are NCHW inside the graph (see layout.ts); Keras
+ * semantics are kept exactly: TensorFlow's 'same' padding (extra pixel at the end), pooling
+ * windows that ignore padding, BatchNormalization with the spec's epsilon, Flatten in (H, W, C)
+ * order, Dense kernels `[in, out]` as Gemm's B.
+ */
+import {
+  type ActivationName,
+  type OpAttrs,
+  type Padding,
+  type Pair,
+  type Shape,
+  samePadding,
+} from "@rsc/compiler";
+import { float, int, ints, string } from "./attributes.js";
+import { isChannelsFirst, onnxAxis, TO_NCHW, TO_NHWC } from "./layout.js";
+import type { LoweringTable, LoweringTools } from "./lowering.js";
+import { hwioToOihwInto } from "./tensor-data.js";
+
+/**
+ * Applies a Keras activation to `input`, writing `output`. `linear` adds nothing: the caller
+ * then writes its result straight to `output` (see {@link preActivation}).
+ */
+function activate(
+  ctx: LoweringTools,
+  activation: ActivationName,
+  input: string,
+  shape: Shape,
+  suffix?: string,
+): void {
+  const options = { output: ctx.output, ...(suffix === undefined ? {} : { suffix }) };
+  switch (activation) {
+    case "linear":
+      ctx.add("Identity", [input], options);
+      return;
+    case "relu":
+      ctx.add("Relu", [input], options);
+      return;
+    case "sigmoid":
+      ctx.add("Sigmoid", [input], options);
+      return;
+    case "tanh":
+      ctx.add("Tanh", [input], options);
+      return;
+    case "softmax":
+      // Keras: softmax over the last axis, which is channels (axis 1) for an NCHW image.
+      ctx.add("Softmax", [input], { ...options, attrs: { axis: int(onnxAxis(-1, shape)) } });
+      return;
+  }
+}
+
+/** Where a layer with a fused activation writes its main result. */
+function preActivation(ctx: LoweringTools, activation: ActivationName): string {
+  return activation === "linear" ? ctx.output : ctx.value("pre_activation");
+}
+
+/** ONNX pads `[top, left, bottom, right]` for a 2-D window as TensorFlow pads it, plus folded zero padding. */
+function windowPads(
+  ctx: LoweringTools,
+  window: Pair,
+  strides: Pair,
+  padding: Padding,
+  dilation: Pair = [1, 1],
+): number[] {
+  const [h, w] = ctx.inputShapes[0]!;
+  const [ft, fb, fl, fr] = ctx.foldedPadding;
+  const effective: Pair = [(window[0] - 1) * dilation[0] + 1, (window[1] - 1) * dilation[1] + 1];
+  // The folded padding is part of the input the window slides over.
+  const [top, bottom] = samePadding(h! + ft + fb, effective[0], strides[0], padding);
+  const [left, right] = samePadding(w! + fl + fr, effective[1], strides[1], padding);
+  return [top + ft, left + fl, bottom + fb, right + fr];
+}
+
+/** Pooling; TensorFlow's 'same' pooling ignores the padded cells (count_include_pad 0). */
+function pool(ctx: LoweringTools, a: OpAttrs["max_pooling2d"], opType: string): void {
+  const attrs = {
+    kernel_shape: ints(a.pool_size),
+    strides: ints(a.strides),
+    pads: ints(windowPads(ctx, a.pool_size, a.strides, a.padding)),
+    ...(opType === "AveragePool" ? { count_include_pad: int(0) } : {}),
+  };
+  ctx.add(opType, [ctx.inputs[0]!], { output: ctx.output, attrs });
+}
+
+/** The ONNX lowering of every IR op. */
+export const ONNX_LOWERINGS: LoweringTable = {
+  input(ctx) {
+    const { name, attrs } = ctx.node;
+    ctx.graphInput(name, [undefined, ...attrs.shape]);
+    // One transpose at the start: Keras feeds NHWC, onnxruntime's kernels want NCHW.
+    if (isChannelsFirst(attrs.shape)) {
+      ctx.add("Transpose", [name], {
+        output: ctx.output,
+        attrs: { perm: ints(TO_NCHW) },
+        suffix: "to_nchw",
+      });
+    }
+  },
+
+  zero_padding2d(ctx) {
+    const [[top, bottom], [left, right]] = ctx.node.attrs.padding;
+    const inputs = [
+      ctx.inputs[0]!,
+      ctx.int64Constant("pads", [0, 0, top, left, 0, 0, bottom, right]),
+    ];
+    // onnxruntime's PadFusion merges a zero Pad into a following MaxPool/AveragePool's pads,
+    // where padded cells are skipped rather than zeros: wrong for Keras (max over negatives,
+    // averages that count the zeros). It only fuses a pad value whose bytes are all zero, so
+    // pad with -0.0: equal to 0 in every comparison and sum, and left alone by the fusion.
+    if (ctx.consumers.some((op) => op === "max_pooling2d" || op === "average_pooling2d")) {
+      inputs.push(ctx.floatConstant("value", [], Float32Array.of(-0)));
+    }
+    ctx.add("Pad", inputs, { output: ctx.output, attrs: { mode: string("constant") } });
+  },
+
+  conv2d(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const kernelShape = node.params[0]!.shape as [number, number, number, number];
+    const [kh, kw, cin, cout] = kernelShape;
+    const kernel = ctx.weight("kernel", {
+      dims: [cout, cin, kh, kw],
+      data: (hwio, out) => hwioToOihwInto(hwio, kernelShape, out),
+    });
+    const inputs = [ctx.inputs[0]!, kernel, ...(a.use_bias ? [ctx.weight("bias")] : [])];
+    const out = preActivation(ctx, a.activation);
+    ctx.add("Conv", inputs, {
+      output: out,
+      attrs: {
+        kernel_shape: ints(a.kernel_size),
+        strides: ints(a.strides),
+        dilations: ints(a.dilation_rate),
+        group: int(1),
+        pads: ints(windowPads(ctx, a.kernel_size, a.strides, a.padding, a.dilation_rate)),
+      },
+    });
+    if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);
+  },
+
+  batch_normalization(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const shape = ctx.inputShapes[0]!;
+    // ONNX normalises axis 1: true of NCHW images and of [batch, features]; other ranks would
+    // need transposes around the node.
+    if (!isChannelsFirst(shape) && shape.length !== 1) {
+      ctx.unsupported(
+        `batch_normalization of a rank-${shape.length + 1} input [N, ${shape.join(", ")}] has no ONNX lowering (supported: images [h, w, c] and flat [features])`,
+      );
+      return;
+    }
+    const channels = shape.at(-1)!;
+    const scale = a.scale
+      ? ctx.weight("gamma")
+      : ctx.floatConstant("gamma_ones", [channels], new Float32Array(channels).fill(1));
+    const bias = a.center
+      ? ctx.weight("beta")
+      : ctx.floatConstant("beta_zeros", [channels], new Float32Array(channels));
+    const inputs = [
+      ctx.inputs[0]!,
+      scale,
+      bias,
+      ctx.weight("moving_mean"),
+      ctx.weight("moving_variance"),
+    ];
+    ctx.add("BatchNormalization", inputs, {
+      output: ctx.output,
+      attrs: { epsilon: float(a.epsilon), momentum: float(a.momentum) },
+    });
+  },
+
+  activation(ctx) {
+    activate(ctx, ctx.node.attrs.activation, ctx.inputs[0]!, ctx.node.outputShape);
+  },
+
+  max_pooling2d(ctx) {
+    pool(ctx, ctx.node.attrs, "MaxPool");
+  },
+
+  average_pooling2d(ctx) {
+    pool(ctx, ctx.node.attrs, "AveragePool");
+  },
+
+  global_average_pooling2d(ctx) {
+    const pooled = ctx.value("pooled");
+    ctx.add("GlobalAveragePool", [ctx.inputs[0]!], { output: pooled });
+    ctx.add("Flatten", [pooled], {
+      output: ctx.output,
+      attrs: { axis: int(1) },
+      suffix: "flatten",
+    });
+  },
+
+  add(ctx) {
+    // Add is binary; Sum takes any number of same-shaped inputs.
+    ctx.add(ctx.inputs.length === 2 ? "Add" : "Sum", ctx.inputs, { output: ctx.output });
+  },
+
+  concatenate(ctx) {
+    const axis = onnxAxis(ctx.node.attrs.axis, ctx.inputShapes[0]!);
+    ctx.add("Concat", ctx.inputs, { output: ctx.output, attrs: { axis: int(axis) } });
+  },
+
+  flatten(ctx) {
+    const shape = ctx.inputShapes[0]!;
+    let input = ctx.inputs[0]!;
+    // Keras flattens (H, W, C): back to NHWC first, unless H = W = 1, where both orders agree.
+    if (isChannelsFirst(shape) && (shape[0] !== 1 || shape[1] !== 1)) {
+      input = ctx.add("Transpose", [input], {
+        output: ctx.value("nhwc"),
+        attrs: { perm: ints(TO_NHWC) },
+        suffix: "to_nhwc",
+      });
+    }
+    ctx.add("Flatten", [input], { output: ctx.output, attrs: { axis: int(1) } });
+  },
+
+  dense(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const inputs = [
+      ctx.inputs[0]!,
+      ctx.weight("kernel"),
+      ...(a.use_bias ? [ctx.weight("bias")] : []),
+    ];
+    const out = preActivation(ctx, a.activation);
+    // Gemm's B is the Keras [in, out] kernel as is (transB 0).
+    ctx.add("Gemm", inputs, {
+      output: out,
+      attrs: { alpha: float(1), beta: float(1), transA: int(0), transB: int(0) },
+    });
+    if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);
+  },
+
+  dropout(ctx) {
+    // Inference graph: dropout is the identity.
+    ctx.add("Identity", [ctx.inputs[0]!], { output: ctx.output });
+  },
+};

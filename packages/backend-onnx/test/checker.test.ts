@@ -1,0 +1,69 @@
+/**
+ * The emitted models pass `onnx.checker.check_model(full_check=True)` (strict shape inference
+ * against our value_info) from Debian's python3-onnx. Skipped, saying so, where it is missing.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileFile, initWeights } from "@rsc/compiler";
+import { afterAll, describe, expect, it } from "vitest";
+import { onnxBackend } from "../src/index.js";
+
+const python = "/usr/bin/python3";
+const probe = spawnSync(python, ["-c", "import onnx; print(onnx.__version__)"], {
+  encoding: "utf8",
+});
+const available = probe.status === 0;
+const specs = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "specs");
+const tmp = mkdtempSync(join(tmpdir(), "rsc-onnx-checker-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs the checker on model files; returns its stdout/stderr and status. */
+function check(paths: readonly string[]) {
+  const script = [
+    "import sys, onnx",
+    "for p in sys.argv[1:]:",
+    "    onnx.checker.check_model(p, full_check=True)",
+    "    print('ok', p)",
+  ].join("\n");
+  return spawnSync(python, ["-c", script, ...paths], { encoding: "utf8" });
+}
+
+const title = available
+  ? `onnx.checker full_check (python3-onnx ${probe.stdout.trim()})`
+  : "onnx.checker full_check (SKIPPED: /usr/bin/python3 has no onnx module; apt-get install python3-onnx)";
+
+describe.skipIf(!available)(title, () => {
+  it("accepts every spec's model, one of them with external data", { timeout: 120_000 }, () => {
+    const paths: string[] = [];
+    for (const spec of ["tiny-cnn", "tiny-branches", "resnet50", "resnet18"]) {
+      const { graph, info } = compileFile(join(specs, `${spec}.yaml`));
+      if (graph === undefined || info === undefined) throw new Error(`${spec} does not compile`);
+      const external = spec === "tiny-cnn";
+      const result = onnxBackend.emit(graph, initWeights(graph, info.seed), {
+        specHash: info.hash,
+        seed: info.seed,
+        ...(external ? { externalDataThreshold: 0, externalDataName: `${spec}.onnx.data` } : {}),
+      });
+      const path = join(tmp, `${spec}.onnx`);
+      writeFileSync(path, result.model!.bytes());
+      if (result.externalData)
+        writeFileSync(join(tmp, result.externalData.name), result.externalData.bytes());
+      paths.push(path);
+    }
+    const run = check(paths);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split("\n")).toHaveLength(paths.length);
+  });
+
+  it("rejects a broken model (the check can fail)", () => {
+    const path = join(tmp, "broken.onnx");
+    const { graph } = compileFile(join(specs, "tiny-cnn.yaml"));
+    const bytes = onnxBackend.emit(graph!, initWeights(graph!, 0)).model!.bytes();
+    writeFileSync(path, bytes.subarray(0, bytes.length - 100));
+    expect(check([path]).status).not.toBe(0);
+  });
+});

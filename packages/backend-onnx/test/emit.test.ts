@@ -1,0 +1,371 @@
+/**
+ * The ONNX emitter: golden text of small graphs, numbers against an independent NHWC reference
+ * (reference.ts) in real onnxruntime-node sessions, determinism, external data, and errors as
+ * located diagnostics.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileFile, type Graph, initWeights } from "@rsc/compiler";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  dumpModel,
+  EXTERNAL_MIN_BYTES,
+  emitOnnx,
+  hwioToOihw,
+  ONNX_LOWERINGS,
+  onnx,
+  onnxBackend,
+} from "../src/index.js";
+import { GraphBuilder } from "./graph-builder.js";
+import { maxAbsDiff, randomBatch, randomWeights, referenceBatch, runOnnx } from "./helpers.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const specs = join(here, "..", "..", "..", "specs");
+const tmp = mkdtempSync(join(tmpdir(), "rsc-onnx-test-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Fixed emit options so golden text does not change with the rsc version or the spec hash. */
+const fixed = { producerVersion: "test", seed: 0 };
+
+function compiled(spec: string): Graph {
+  const r = compileFile(join(specs, spec));
+  if (r.graph === undefined) throw new Error(JSON.stringify(r.diagnostics));
+  return r.graph;
+}
+
+/** Every op at least once: pad before a pool (not foldable), pad before a conv (folded), BN
+ * without gamma/beta, softmax over NCHW channels, dilation, same pooling, Sum of 3, GAP, dense. */
+function zoo(): Graph {
+  const g = new GraphBuilder("zoo");
+  g.add("image", "input", { shape: [9, 7, 3] });
+  g.add("pad_pool", "zero_padding2d", { padding: 1 });
+  g.add("pool", "max_pooling2d", { pool_size: 3, strides: 2, padding: "same" });
+  g.add("pad_conv", "zero_padding2d", {
+    padding: [
+      [0, 1],
+      [2, 0],
+    ],
+  });
+  g.add("conv_a", "conv2d", {
+    filters: 4,
+    kernel_size: 2,
+    strides: 2,
+    padding: "same",
+    use_bias: false,
+  });
+  g.add("bn_bare", "batch_normalization", { center: false, scale: false, epsilon: 0.01 });
+  const a = g.add("soft", "activation", { activation: "softmax" });
+  const b = g.add(
+    "conv_d",
+    "conv2d",
+    { filters: 4, kernel_size: 3, padding: "same", dilation_rate: 2 },
+    [a],
+  );
+  const c = g.add("avg", "average_pooling2d", { pool_size: 2, strides: 1, padding: "same" }, [a]);
+  g.add("sum3", "add", {}, [a, b, c]);
+  g.add("gap", "global_average_pooling2d");
+  g.add("bn_flat", "batch_normalization");
+  g.add("fc", "dense", { units: 3 });
+  g.add("drop", "dropout", { rate: 0.5 });
+  g.add("out", "activation", { activation: "tanh" });
+  return g.build();
+}
+
+/** Two image outputs, each transposed back to NHWC; zero padding counted by an average pool. */
+function imageOut(): Graph {
+  const g = new GraphBuilder("image_out");
+  g.add("x", "input", { shape: [6, 5, 2] });
+  g.add("c", "conv2d", {
+    filters: 3,
+    kernel_size: 3,
+    strides: [2, 1],
+    padding: "same",
+    activation: "sigmoid",
+  });
+  const left = g.current;
+  g.add("p", "max_pooling2d", { pool_size: 1 }, [left]);
+  g.add("cat", "concatenate", { axis: -1 }, [left, "p"]);
+  g.add(
+    "zp",
+    "zero_padding2d",
+    {
+      padding: [
+        [1, 0],
+        [0, 2],
+      ],
+    },
+    ["x"],
+  );
+  g.add("avg", "average_pooling2d", { pool_size: 2, strides: 1 });
+  return g.build(["cat", "avg"]);
+}
+
+const cases: [string, () => Graph][] = [
+  ["tiny-cnn", () => compiled("tiny-cnn.yaml")],
+  ["tiny-branches", () => compiled("tiny-branches.yaml")],
+  ["zoo", zoo],
+  ["image-out", imageOut],
+];
+
+describe("golden ONNX text", () => {
+  for (const [name, make] of cases) {
+    it(name, async () => {
+      const graph = make();
+      const result = onnxBackend.emit(graph, initWeights(graph, 0), fixed);
+      expect(result.diagnostics).toEqual([]);
+      await expect(dumpModel(result.model!.bytes())).toMatchFileSnapshot(`golden/${name}.onnx.txt`);
+    });
+  }
+});
+
+describe("numbers against the NHWC reference (onnxruntime-node, batch 2)", () => {
+  for (const [name, make] of cases) {
+    it(name, async () => {
+      const graph = make();
+      const weights = randomWeights(graph);
+      const input = graph.nodes.find((n) => n.name === graph.inputs[0])!;
+      const x = randomBatch(input.outputShape, 2);
+      const { model } = onnxBackend.emit(graph, weights, fixed);
+      const got = await runOnnx(model!.bytes(), {
+        [input.name]: { data: x, dims: [2, ...input.outputShape] },
+      });
+      const want = referenceBatch(graph, weights, x, 2);
+      for (const out of graph.outputs) {
+        const node = graph.nodes.find((n) => n.name === out)!;
+        expect(got[out]!.dims).toEqual([2, ...node.outputShape]);
+        expect(maxAbsDiff(got[out]!.data, want[out]!)).toBeLessThan(1e-4);
+      }
+    });
+  }
+
+  it("folding zero padding into a conv changes no number and removes the Pad node", async () => {
+    const graph = compiled("resnet18.yaml");
+    const small = zoo();
+    for (const g of [small]) {
+      const weights = randomWeights(g);
+      const x = randomBatch([9, 7, 3], 1);
+      const feeds = { image: { data: x, dims: [1, 9, 7, 3] } };
+      const folded = onnxBackend.emit(g, weights, fixed).model!.bytes();
+      const unfolded = onnxBackend
+        .emit(g, weights, { ...fixed, foldZeroPadding: false })
+        .model!.bytes();
+      const ops = (m: Uint8Array) => onnx.ModelProto.decode(m).graph!.node!.map((n) => n.opType);
+      expect(ops(folded).filter((o) => o === "Pad")).toHaveLength(1); // pad_pool stays
+      expect(ops(unfolded).filter((o) => o === "Pad")).toHaveLength(2);
+      const a = await runOnnx(folded, feeds);
+      const b = await runOnnx(unfolded, feeds);
+      expect(maxAbsDiff(a["out"]!.data, b["out"]!.data)).toBeLessThan(1e-6);
+    }
+    // resnet18 writes its torch-style padding as zero_padding2d + valid conv: all fold, except
+    // the one before its max pool.
+    const text = dumpModel(onnxBackend.emit(graph, initWeights(graph, 0), fixed).model!.bytes());
+    expect(text.match(/= Pad\(.*/g)).toEqual([
+      '= Pad(relu, maxpool_pad/pads, maxpool_pad/value) {mode="constant"} -> maxpool_pad: float[N,64,114,114]',
+    ]);
+  });
+});
+
+describe("a conv 3x3 'same' stride 2 + BatchNorm + ReLU, computed by hand", () => {
+  // TensorFlow SAME_UPPER: out = ceil(in / 2); total padding (out - 1) * 2 + 3 - in, the odd
+  // pixel at the bottom/right. 5x5 pads 1/1; 6x6 pads 0 before and 1 after.
+  for (const size of [5, 6]) {
+    it(`${size}x${size}x2 input`, async () => {
+      const g = new GraphBuilder("hand");
+      g.add("x", "input", { shape: [size, size, 2] });
+      g.add("conv", "conv2d", { filters: 3, kernel_size: 3, strides: 2, padding: "same" });
+      g.add("bn", "batch_normalization", { epsilon: 1e-3 });
+      g.add("relu", "activation", { activation: "relu" });
+      const graph = g.build();
+      const w = randomWeights(graph, 5);
+      const x = randomBatch([size, size, 2], 1, 9);
+      const k = w.get("conv/kernel")!; // HWIO [3, 3, 2, 3]
+      const out = Math.ceil(size / 2);
+      const total = (out - 1) * 2 + 3 - size;
+      const top = Math.floor(total / 2);
+      const want: number[] = [];
+      for (let oy = 0; oy < out; oy++) {
+        for (let ox = 0; ox < out; ox++) {
+          for (let f = 0; f < 3; f++) {
+            let s = w.get("conv/bias")![f]!;
+            for (let ky = 0; ky < 3; ky++) {
+              for (let kx = 0; kx < 3; kx++) {
+                const iy = oy * 2 + ky - top;
+                const ix = ox * 2 + kx - top;
+                if (iy < 0 || ix < 0 || iy >= size || ix >= size) continue;
+                for (let c = 0; c < 2; c++)
+                  s += x[(iy * size + ix) * 2 + c]! * k[((ky * 3 + kx) * 2 + c) * 3 + f]!;
+              }
+            }
+            const [gm, bt, mu, v] = ["gamma", "beta", "moving_mean", "moving_variance"].map(
+              (p) => w.get(`bn/${p}`)![f]!,
+            );
+            const y = ((s - mu!) / Math.sqrt(v! + 1e-3)) * gm! + bt!;
+            want.push(Math.max(0, y));
+          }
+        }
+      }
+      const { model } = onnxBackend.emit(graph, w, fixed);
+      const got = await runOnnx(model!.bytes(), { x: { data: x, dims: [1, size, size, 2] } });
+      expect(got["relu"]!.dims).toEqual([1, out, out, 3]);
+      expect(maxAbsDiff(got["relu"]!.data, want)).toBeLessThan(1e-5);
+      const conv = onnx.ModelProto.decode(model!.bytes()).graph!.node!.find(
+        (n) => n.name === "conv",
+      )!;
+      const pads = conv.attribute!.find((a) => a.name === "pads")!.ints!.map(Number);
+      expect(pads).toEqual([top, top, total - top, total - top]);
+    });
+  }
+});
+
+describe("model properties", () => {
+  const graph = compiled("tiny-cnn.yaml");
+
+  it("is byte-identical for the same spec and seed, and differs for another seed", () => {
+    const a = onnxBackend.emit(graph, initWeights(graph, 0), fixed).model!.bytes();
+    const b = onnxBackend
+      .emit(compiled("tiny-cnn.yaml"), initWeights(graph, 0), fixed)
+      .model!.bytes();
+    const c = onnxBackend.emit(graph, initWeights(graph, 1), { ...fixed, seed: 1 }).model!.bytes();
+    expect(Buffer.compare(a, b)).toBe(0);
+    expect(Buffer.compare(a, c)).not.toBe(0);
+    expect(a.length).toBe(c.length);
+  });
+
+  it("streams the same bytes it gathers, in chunks the sink must consume at once", () => {
+    const big = compiled("resnet18.yaml");
+    const model = onnxBackend.emit(big, initWeights(big, 0), fixed).model!;
+    const chunks: Buffer[] = [];
+    model.writeTo((chunk) => chunks.push(Buffer.from(chunk))); // copies: chunks may be reused
+    const streamed = Buffer.concat(chunks);
+    expect(streamed.length).toBe(model.byteLength);
+    expect(Buffer.compare(streamed, model.bytes())).toBe(0);
+    // Large tensors are written straight from the weights or the reorder buffer, not staged.
+    expect(chunks.length).toBeGreaterThan(20);
+  });
+
+  it("records opset, IR version, metadata and layout, with a symbolic batch", () => {
+    const m = onnx.ModelProto.decode(
+      onnxBackend
+        .emit(graph, initWeights(graph, 3), {
+          producerVersion: "9.9.9",
+          specHash: "ab",
+          seed: 3,
+        })
+        .model!.bytes(),
+    );
+    expect(Number(m.irVersion)).toBe(8);
+    expect(m.opsetImport!.map((o) => [o.domain, Number(o.version)])).toEqual([["", 17]]);
+    expect(m.producerName).toBe("rsc");
+    expect(Object.fromEntries(m.metadataProps!.map((p) => [p.key, p.value]))).toEqual({
+      "rsc.input_layout": "NHWC",
+      "rsc.model": "tiny-cnn",
+      "rsc.seed": "3",
+      "rsc.spec_hash": "sha256:ab",
+      "rsc.version": "9.9.9",
+    });
+    expect(m.docString).toContain("NHWC [N, 16, 16, 3]");
+    const dims = m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+    expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(["N", 16, 16, 3]);
+    // Nodes are in topological order with unique names.
+    const names = m.graph!.node!.map((n) => n.name);
+    expect(new Set(names).size).toBe(names.length);
+    const produced = new Set([
+      ...m.graph!.input!.map((i) => i.name),
+      ...m.graph!.initializer!.map((t) => t.name),
+    ]);
+    for (const n of m.graph!.node!) {
+      for (const i of n.input!)
+        expect(produced.has(i), `${n.name} reads ${i} before it exists`).toBe(true);
+      for (const o of n.output!) produced.add(o);
+    }
+  });
+
+  it("writes conv kernels OIHW from Keras's HWIO", () => {
+    const hwio = Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i);
+    const oihw = hwioToOihw(hwio, [2, 3, 4, 5]);
+    for (let h = 0; h < 2; h++)
+      for (let w = 0; w < 3; w++)
+        for (let i = 0; i < 4; i++)
+          for (let o = 0; o < 5; o++)
+            expect(oihw[((o * 4 + i) * 2 + h) * 3 + w]).toBe(hwio[((h * 3 + w) * 4 + i) * 5 + o]);
+  });
+});
+
+describe("external data", () => {
+  it("moves large tensors to <model>.onnx.data, and onnxruntime loads them", async () => {
+    const g = new GraphBuilder("wide");
+    g.add("input", "input", { shape: [8, 8, 4] });
+    g.add("conv", "conv2d", { filters: 16, kernel_size: 3, padding: "same" }); // 2304-byte kernel
+    g.add("bn", "batch_normalization");
+    g.add("gap", "global_average_pooling2d");
+    g.add("logits", "dense", { units: 10 }); // 640-byte kernel: stays inline
+    const graph = g.build();
+    const weights = randomWeights(graph);
+    const inline = onnxBackend.emit(graph, weights, fixed);
+    const external = onnxBackend.emit(graph, weights, {
+      ...fixed,
+      externalDataThreshold: 1000,
+      externalDataName: "tiny.onnx.data",
+    });
+    expect(inline.externalData).toBeUndefined();
+    expect(external.externalData?.name).toBe("tiny.onnx.data");
+    const tensors = onnx.ModelProto.decode(external.model!.bytes()).graph!.initializer!;
+    const moved = tensors.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+    expect(moved.length).toBeGreaterThan(0);
+    for (const t of tensors) {
+      const external = t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
+      const size = (t.dims ?? []).map(Number).reduce((a, b) => a * b, 1) * 4;
+      expect(external).toBe(size >= EXTERNAL_MIN_BYTES);
+      if (external) {
+        const keys = Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]));
+        expect(keys["location"]).toBe("tiny.onnx.data");
+        expect(Number(keys["length"])).toBe(size);
+        expect(t.rawData?.length ?? 0).toBe(0);
+      }
+    }
+    writeFileSync(join(tmp, "tiny.onnx"), external.model!.bytes());
+    writeFileSync(join(tmp, "tiny.onnx.data"), external.externalData!.bytes());
+    const x = randomBatch([8, 8, 4], 2);
+    const feeds = { input: { data: x, dims: [2, 8, 8, 4] } };
+    const a = await runOnnx(inline.model!.bytes(), feeds);
+    const b = await runOnnx(join(tmp, "tiny.onnx"), feeds);
+    expect(maxAbsDiff(a["logits"]!.data, b["logits"]!.data)).toBe(0);
+  });
+});
+
+describe("errors are located diagnostics, never crashes", () => {
+  it("an op with no lowering is RSC400 at the layer's line", () => {
+    const graph = zoo();
+    const { conv2d: _omitted, ...partial } = ONNX_LOWERINGS;
+    const result = emitOnnx(graph, initWeights(graph), fixed, partial);
+    expect(result.model).toBeUndefined();
+    const convs = graph.nodes.filter((n) => n.op === "conv2d");
+    expect(result.diagnostics.map((d) => [d.code, d.file, d.line, d.column])).toEqual(
+      convs.map((n) => ["RSC400", "test.yaml", n.origin.line, 3]),
+    );
+  });
+
+  it("a configuration the lowering cannot express is RSC400", () => {
+    const g = new GraphBuilder("seq");
+    g.add("x", "input", { shape: [4, 5] });
+    g.add("bn", "batch_normalization");
+    const graph = g.build();
+    const result = onnxBackend.emit(graph, initWeights(graph), fixed);
+    expect(result.model).toBeUndefined();
+    expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([["RSC400", 2]]);
+  });
+
+  it("a missing or wrong-sized weight is RSC401 naming it", () => {
+    const graph = compiled("tiny-cnn.yaml");
+    const weights = initWeights(graph);
+    weights.delete("stem/bias");
+    weights.set("logits/kernel", new Float32Array(3));
+    const result = onnxBackend.emit(graph, weights, fixed);
+    expect(result.model).toBeUndefined();
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["RSC401", "RSC401"]);
+    expect(result.diagnostics[0]!.message).toContain("stem/bias");
+    expect(result.diagnostics[1]!.message).toContain("logits/kernel");
+  });
+});

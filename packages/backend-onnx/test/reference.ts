@@ -1,0 +1,218 @@
+/**
+ * An independent reference: runs an IR graph in plain loops, in Keras's NHWC layout with
+ * TensorFlow's padding rules written out by hand (no transposes, no ONNX), one example at a time.
+ * Slow and obvious on purpose: the ONNX models are checked against it.
+ */
+import type { Graph, Node } from "@rsc/compiler";
+
+/** An NHWC (or flat) tensor of one example. */
+interface T {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** TensorFlow's SAME padding along one axis: [before, after], extra at the end. */
+export function tfSamePad(size: number, window: number, stride: number): [number, number] {
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + window - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+function act(x: T, a: string): T {
+  const d = Float64Array.from(x.data);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (a === "relu") d[i] = Math.max(0, v);
+    if (a === "sigmoid") d[i] = 1 / (1 + Math.exp(-v));
+    if (a === "tanh") d[i] = Math.tanh(v);
+  }
+  if (a === "softmax") {
+    const c = x.shape.at(-1)!;
+    for (let r = 0; r < d.length; r += c) {
+      const row = d.subarray(r, r + c);
+      const m = Math.max(...row);
+      let s = 0;
+      for (let i = 0; i < c; i++) {
+        row[i] = Math.exp(row[i]! - m);
+        s += row[i]!;
+      }
+      for (let i = 0; i < c; i++) row[i] = row[i]! / s;
+    }
+  }
+  return { shape: x.shape, data: d };
+}
+
+/** Slides a window over an NHWC image; `cell` gets the in-bounds taps of one output cell. */
+function windows(
+  x: T,
+  [kh, kw]: readonly number[],
+  [sh, sw]: readonly number[],
+  padding: string,
+  [dh, dw]: readonly number[],
+  outC: number,
+  cell: (
+    taps: { y: number; x: number; ky: number; kx: number }[],
+    out: Float64Array,
+    at: number,
+  ) => void,
+): T {
+  const [h, w] = x.shape as [number, number, number];
+  const eh = (kh - 1) * dh + 1;
+  const ew = (kw - 1) * dw + 1;
+  const [pt] = padding === "same" ? tfSamePad(h, eh, sh) : [0];
+  const [pl] = padding === "same" ? tfSamePad(w, ew, sw) : [0];
+  const oh = padding === "same" ? Math.ceil(h / sh) : Math.floor((h - eh) / sh) + 1;
+  const ow = padding === "same" ? Math.ceil(w / sw) : Math.floor((w - ew) / sw) + 1;
+  const out = new Float64Array(oh * ow * outC);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      const taps = [];
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const y = oy * sh - pt! + ky * dh;
+          const xx = ox * sw - pl! + kx * dw;
+          if (y >= 0 && y < h && xx >= 0 && xx < w) taps.push({ y, x: xx, ky, kx });
+        }
+      }
+      cell(taps, out, (oy * ow + ox) * outC);
+    }
+  }
+  return { shape: [oh, ow, outC], data: out };
+}
+
+function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined): T {
+  const x = xs[0]!;
+  switch (node.op) {
+    case "input":
+      throw new Error("inputs are fed");
+    case "zero_padding2d": {
+      const [[t, b], [l, r]] = node.attrs.padding;
+      const [h, wd, c] = x.shape as [number, number, number];
+      const oh = h + t + b;
+      const ow = wd + l + r;
+      const out = new Float64Array(oh * ow * c);
+      for (let y = 0; y < h; y++)
+        for (let xx = 0; xx < wd; xx++)
+          for (let k = 0; k < c; k++)
+            out[((y + t) * ow + xx + l) * c + k] = x.data[(y * wd + xx) * c + k]!;
+      return { shape: [oh, ow, c], data: out };
+    }
+    case "conv2d": {
+      const a = node.attrs;
+      const k = w("kernel")!;
+      const bias = w("bias");
+      const [, wd, cin] = x.shape as [number, number, number];
+      const kw = a.kernel_size[1];
+      const y = windows(
+        x,
+        a.kernel_size,
+        a.strides,
+        a.padding,
+        a.dilation_rate,
+        a.filters,
+        (taps, out, at) => {
+          for (let o = 0; o < a.filters; o++) {
+            let s = bias ? bias[o]! : 0;
+            for (const t of taps)
+              for (let i = 0; i < cin; i++)
+                s +=
+                  x.data[(t.y * wd + t.x) * cin + i]! *
+                  k[((t.ky * kw + t.kx) * cin + i) * a.filters + o]!;
+            out[at + o] = s;
+          }
+        },
+      );
+      return act(y, a.activation);
+    }
+    case "batch_normalization": {
+      const a = node.attrs;
+      const c = x.shape.at(-1)!;
+      const g = w("gamma");
+      const b = w("beta");
+      const m = w("moving_mean")!;
+      const v = w("moving_variance")!;
+      const d = x.data.map((val, i) => {
+        const ch = i % c;
+        return (
+          ((val - m[ch]!) / Math.sqrt(v[ch]! + a.epsilon)) * (g ? g[ch]! : 1) + (b ? b[ch]! : 0)
+        );
+      });
+      return { shape: x.shape, data: d };
+    }
+    case "activation":
+      return act(x, node.attrs.activation);
+    case "max_pooling2d":
+    case "average_pooling2d": {
+      const a = node.attrs;
+      const c = x.shape[2]!;
+      const wd = x.shape[1]!;
+      const max = node.op === "max_pooling2d";
+      return windows(x, a.pool_size, a.strides, a.padding, [1, 1], c, (taps, out, at) => {
+        for (let k = 0; k < c; k++) {
+          const vals = taps.map((t) => x.data[(t.y * wd + t.x) * c + k]!);
+          // TensorFlow: padded cells are ignored by both max and the average's count.
+          out[at + k] = max ? Math.max(...vals) : vals.reduce((p, q) => p + q, 0) / vals.length;
+        }
+      });
+    }
+    case "global_average_pooling2d": {
+      const [h, wd, c] = x.shape as [number, number, number];
+      const out = new Float64Array(c);
+      for (let i = 0; i < x.data.length; i++) out[i % c] = out[i % c]! + x.data[i]! / (h * wd);
+      return { shape: [c], data: out };
+    }
+    case "add":
+      return { shape: x.shape, data: x.data.map((_, i) => xs.reduce((s, t) => s + t.data[i]!, 0)) };
+    case "concatenate": {
+      const rank = x.shape.length;
+      const axis = node.attrs.axis < 0 ? rank + node.attrs.axis : node.attrs.axis - 1;
+      const outer = x.shape.slice(0, axis).reduce((p, q) => p * q, 1);
+      const inner = (t: T) => t.shape.slice(axis).reduce((p, q) => p * q, 1);
+      const data: number[] = [];
+      for (let o = 0; o < outer; o++)
+        for (const t of xs) data.push(...t.data.subarray(o * inner(t), (o + 1) * inner(t)));
+      return { shape: node.outputShape, data: Float64Array.from(data) };
+    }
+    case "flatten":
+      return { shape: [x.data.length], data: x.data };
+    case "dense": {
+      const a = node.attrs;
+      const k = w("kernel")!;
+      const bias = w("bias");
+      const n = x.data.length;
+      const out = new Float64Array(a.units);
+      for (let o = 0; o < a.units; o++) {
+        let s = bias ? bias[o]! : 0;
+        for (let i = 0; i < n; i++) s += x.data[i]! * k[i * a.units + o]!;
+        out[o] = s;
+      }
+      return act({ shape: [a.units], data: out }, a.activation);
+    }
+    case "dropout":
+      return x;
+  }
+}
+
+/** Runs `graph` on one example per input (NHWC, batch excluded); returns each output's data. */
+export function referenceRun(
+  graph: Graph,
+  weights: ReadonlyMap<string, Float32Array>,
+  inputs: Readonly<Record<string, Float32Array>>,
+): Record<string, Float64Array> {
+  const values = new Map<string, T>();
+  for (const node of graph.nodes) {
+    if (node.op === "input") {
+      values.set(node.name, {
+        shape: node.outputShape,
+        data: Float64Array.from(inputs[node.name]!),
+      });
+      continue;
+    }
+    const xs = node.inputs.map((i) => values.get(i)!);
+    values.set(
+      node.name,
+      layer(node, xs, (s) => weights.get(`${node.name}/${s}`)),
+    );
+  }
+  return Object.fromEntries(graph.outputs.map((o) => [o, values.get(o)!.data]));
+}

@@ -1,0 +1,138 @@
+/**
+ * One lowering per IR op: each builds the tfjs-layers layer Keras would build for it, named as the
+ * spec names it, and applies it to its inputs (functional API). Initial weights are never drawn by
+ * tfjs: every initializer is `zeros` (cheap) and the compiler's values are set afterwards.
+ */
+import type { Node, OpName } from "@rsc/compiler";
+import { layers, type SymbolicTensor } from "@tensorflow/tfjs-layers";
+
+/** The IR node of one op. */
+export type NodeOf<K extends OpName> = Extract<Node, { op: K }>;
+
+/** Builds the layer of one node and applies it to the node's inputs (in `node.inputs` order). */
+export type Lowering<K extends OpName> = (
+  node: NodeOf<K>,
+  inputs: readonly SymbolicTensor[],
+) => SymbolicTensor;
+
+/** Lowerings keyed by op; optional so a partial table (an older backend) is representable. */
+export type LoweringTable = { readonly [K in OpName]?: Lowering<K> };
+
+/** A complete table: the type checker fails when an op of the registry has no lowering. */
+export type CompleteLoweringTable = { readonly [K in OpName]: Lowering<K> };
+
+// tfjs never generates random numbers for a layer built here: the compiler's weights replace these.
+const noInit = { kernelInitializer: "zeros", biasInitializer: "zeros" } as const;
+
+function one(inputs: readonly SymbolicTensor[]): SymbolicTensor {
+  return inputs[0]!;
+}
+
+function applied(result: unknown): SymbolicTensor {
+  return result as SymbolicTensor;
+}
+
+/** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
+export const TFJS_LOWERINGS = {
+  input() {
+    // Inputs are created by the model builder (tf.input), never lowered as layers.
+    throw new Error("input nodes are created by toLayersModel, not lowered");
+  },
+  zero_padding2d: (node, inputs) =>
+    applied(
+      layers
+        .zeroPadding2d({
+          name: node.name,
+          padding: [[...node.attrs.padding[0]], [...node.attrs.padding[1]]],
+          dataFormat: "channelsLast",
+        })
+        .apply(one(inputs)),
+    ),
+  conv2d: (node, inputs) =>
+    applied(
+      layers
+        .conv2d({
+          name: node.name,
+          filters: node.attrs.filters,
+          kernelSize: [...node.attrs.kernel_size],
+          strides: [...node.attrs.strides],
+          padding: node.attrs.padding,
+          dilationRate: [...node.attrs.dilation_rate],
+          useBias: node.attrs.use_bias,
+          activation: node.attrs.activation,
+          dataFormat: "channelsLast",
+          ...noInit,
+        })
+        .apply(one(inputs)),
+    ),
+  batch_normalization: (node, inputs) =>
+    applied(
+      layers
+        .batchNormalization({
+          name: node.name,
+          axis: node.attrs.axis,
+          epsilon: node.attrs.epsilon,
+          momentum: node.attrs.momentum,
+          center: node.attrs.center,
+          scale: node.attrs.scale,
+          betaInitializer: "zeros",
+          gammaInitializer: "zeros",
+          movingMeanInitializer: "zeros",
+          movingVarianceInitializer: "zeros",
+        })
+        .apply(one(inputs)),
+    ),
+  activation: (node, inputs) =>
+    applied(
+      layers.activation({ name: node.name, activation: node.attrs.activation }).apply(one(inputs)),
+    ),
+  max_pooling2d: (node, inputs) =>
+    applied(
+      layers
+        .maxPooling2d({
+          name: node.name,
+          poolSize: [...node.attrs.pool_size],
+          strides: [...node.attrs.strides],
+          padding: node.attrs.padding,
+          dataFormat: "channelsLast",
+        })
+        .apply(one(inputs)),
+    ),
+  average_pooling2d: (node, inputs) =>
+    applied(
+      layers
+        .averagePooling2d({
+          name: node.name,
+          poolSize: [...node.attrs.pool_size],
+          strides: [...node.attrs.strides],
+          padding: node.attrs.padding,
+          dataFormat: "channelsLast",
+        })
+        .apply(one(inputs)),
+    ),
+  global_average_pooling2d: (node, inputs) =>
+    applied(
+      layers
+        .globalAveragePooling2d({ name: node.name, dataFormat: "channelsLast" })
+        .apply(one(inputs)),
+    ),
+  add: (node, inputs) => applied(layers.add({ name: node.name }).apply([...inputs])),
+  concatenate: (node, inputs) =>
+    applied(layers.concatenate({ name: node.name, axis: node.attrs.axis }).apply([...inputs])),
+  flatten: (node, inputs) =>
+    applied(layers.flatten({ name: node.name, dataFormat: "channelsLast" }).apply(one(inputs))),
+  dense: (node, inputs) =>
+    applied(
+      layers
+        .dense({
+          name: node.name,
+          units: node.attrs.units,
+          activation: node.attrs.activation,
+          useBias: node.attrs.use_bias,
+          ...noInit,
+        })
+        .apply(one(inputs)),
+    ),
+  dropout: (node, inputs) =>
+    applied(layers.dropout({ name: node.name, rate: node.attrs.rate }).apply(one(inputs))),
+} satisfies CompleteLoweringTable;

@@ -1,0 +1,153 @@
+/**
+ * Picks the fastest tfjs runtime installed here: tfjs-node-gpu, then tfjs-node (optional peers:
+ * they download libtensorflow at install time, which not every machine can), then the wasm backend
+ * (XNNPACK, SIMD), then the pure-JS cpu backend. Nothing is fetched from the network: the wasm
+ * binaries are read from the installed package's dist folder.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  enableProdMode,
+  engine,
+  env,
+  findBackend,
+  getBackend,
+  setBackend,
+} from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { registerWasmTrainingKernels } from "./wasm-training-kernels.js";
+
+/** A tfjs runtime rsc can use. */
+export type RuntimeName = "node-gpu" | "node" | "wasm" | "cpu";
+
+/** `--runtime`: one runtime, or `auto` for the fastest available. */
+export type RuntimePreference = RuntimeName | "auto";
+
+/** Every accepted `--runtime` value. */
+export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = [
+  "auto",
+  "node-gpu",
+  "node",
+  "wasm",
+  "cpu",
+];
+
+/** What the model will run on. */
+export interface RuntimeChoice {
+  readonly runtime: RuntimeName;
+  /** The tfjs backend name (`tensorflow`, `wasm`, `cpu`). */
+  readonly backend: string;
+  /** One line for the user: what was picked and why the faster ones were not. */
+  readonly message: string;
+}
+
+/** A forced runtime is not available (the CLI exits 2). */
+export class RuntimeUnavailableError extends Error {
+  constructor(
+    readonly runtime: RuntimeName,
+    reason: string,
+  ) {
+    super(`tfjs runtime '${runtime}' is not available: ${reason}`);
+    this.name = "RuntimeUnavailableError";
+  }
+}
+
+const NATIVE_PACKAGES = {
+  "node-gpu": "@tensorflow/tfjs-node-gpu",
+  node: "@tensorflow/tfjs-node",
+} as const;
+
+const require = createRequire(import.meta.url);
+
+/** Why a runtime cannot be used, or undefined once it is the active tfjs backend. */
+async function activate(runtime: RuntimeName): Promise<string | undefined> {
+  switch (runtime) {
+    case "node-gpu":
+    case "node": {
+      const pkg = NATIVE_PACKAGES[runtime];
+      try {
+        // A variable specifier: the packages are optional peers, absent at type-check time.
+        await import(pkg as string);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND"
+          ? `${pkg} is not installed`
+          : `${pkg} failed to load: ${(error as Error).message.split("\n")[0]}`;
+      }
+      // The native package registers 'tensorflow' in the tfjs-core it resolves; a different copy
+      // of tfjs-core (another version) would leave ours without it.
+      if (findBackend("tensorflow") === null && !engine().registryFactory["tensorflow"]) {
+        return `${pkg} is installed but registered its backend in another copy of @tensorflow/tfjs-core (install version 4.22.x)`;
+      }
+      return (await setBackend("tensorflow")) ? undefined : `${pkg} backend failed to initialise`;
+    }
+    case "wasm": {
+      let dist: string;
+      try {
+        dist = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
+        const wasm = (await import(
+          "@tensorflow/tfjs-backend-wasm"
+        )) as typeof import("@tensorflow/tfjs-backend-wasm");
+        // Local files only: the node build reads the .wasm with fs, given a path prefix.
+        wasm.setWasmPaths(`${dist}/`);
+        registerWasmTrainingKernels();
+      } catch (error) {
+        return `@tensorflow/tfjs-backend-wasm failed to load: ${(error as Error).message.split("\n")[0]}`;
+      }
+      try {
+        return (await setBackend("wasm"))
+          ? undefined
+          : `the wasm backend failed to initialise (binaries in ${pathToFileURL(dist).href})`;
+      } catch (error) {
+        return `the wasm backend failed to initialise: ${(error as Error).message.split("\n")[0]}`;
+      }
+    }
+    case "cpu":
+      return (await setBackend("cpu")) ? undefined : "the cpu backend failed to initialise";
+  }
+}
+
+const BACKEND_OF: Record<RuntimeName, string> = {
+  "node-gpu": "tensorflow",
+  node: "tensorflow",
+  wasm: "wasm",
+  cpu: "cpu",
+};
+
+/** Order `auto` tries, fastest first. */
+export const AUTO_ORDER: readonly RuntimeName[] = ["node-gpu", "node", "wasm", "cpu"];
+
+/**
+ * Makes the chosen runtime tfjs's active backend. `auto` tries {@link AUTO_ORDER}; a forced runtime
+ * that cannot be used throws {@link RuntimeUnavailableError}.
+ */
+export async function selectRuntime(
+  preference: RuntimePreference = "auto",
+): Promise<RuntimeChoice> {
+  // Production mode: no debug checks, and no "install tfjs-node" banner on stderr (the choice is
+  // reported in one line by the caller instead).
+  if (!env().getBool("PROD")) enableProdMode();
+  if (preference !== "auto") {
+    const reason = await activate(preference);
+    if (reason !== undefined) throw new RuntimeUnavailableError(preference, reason);
+    return {
+      runtime: preference,
+      backend: getBackend(),
+      message: `tfjs runtime: ${preference} (forced with --runtime)`,
+    };
+  }
+  const skipped: string[] = [];
+  for (const runtime of AUTO_ORDER) {
+    const reason = await activate(runtime);
+    if (reason === undefined) {
+      return {
+        runtime,
+        backend: BACKEND_OF[runtime],
+        message: `tfjs runtime: ${runtime}${skipped.length > 0 ? ` (${skipped.join("; ")})` : ""}`,
+      };
+    }
+    skipped.push(`${runtime}: ${reason}`);
+  }
+  throw new RuntimeUnavailableError("cpu", skipped.join("; "));
+}

@@ -1,0 +1,29 @@
+/** Every `rsc` command, in the order `rsc --help` lists them. Each module registers flags only. */
+import type { Command } from "commander";
+import { registerBuild } from "./build.js";
+import { registerCheck } from "./check.js";
+import { registerDiff } from "./diff.js";
+import { registerEvaluate } from "./evaluate.js";
+import { registerExpand } from "./expand.js";
+import { registerGraph } from "./graph.js";
+import { registerRun } from "./run.js";
+import { registerSchema } from "./schema.js";
+import { registerSummary } from "./summary.js";
+import { registerTrain } from "./train.js";
+
+/** Registers one command on the program. */
+export type RegisterCommand = (program: Command) => void;
+
+/** The registered commands. */
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerCheck,
+  registerSummary,
+  registerExpand,
+  registerSchema,
+  registerDiff,
+  registerGraph,
+  registerBuild,
+  registerRun,
+  registerTrain,
+  registerEvaluate,
+];

@@ -1,0 +1,219 @@
+/**
+ * `rsc run <model.onnx> [--ep auto|cuda|cpu] [--batch N] [--input x.npy] [--runs N] [--top K]`:
+ * runs an ONNX model with onnxruntime-node on a seeded random input (or a .npy file) and prints
+ * the output shapes, the top classes and the latency. onnxruntime loads inside the action only.
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { action, outputOptions, requireReadable } from "../command-kit.js";
+import { CliError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { emit, emitJson, say, style } from "../output.js";
+
+/** Flags of `rsc run`. */
+export interface RunFlags {
+  readonly ep: string;
+  readonly batch: string;
+  readonly input?: string;
+  readonly runs: string;
+  readonly top: string;
+  readonly seed: string;
+  readonly json?: boolean;
+  readonly color?: boolean;
+}
+
+/** Top-K classes of one example. */
+export interface TopClasses {
+  /** 0-based example index in the batch. */
+  readonly example: number;
+  /** Classes by decreasing score: 0-based class index and its output value. */
+  readonly classes: readonly { readonly index: number; readonly score: number }[];
+}
+
+/** What `rsc run --json` reports. */
+export interface RunResult {
+  readonly model: string;
+  /** Execution provider used: `cuda` or `cpu`. */
+  readonly ep: string;
+  readonly inputs: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly source: string;
+  }[];
+  readonly outputs: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly top?: readonly TopClasses[];
+  }[];
+  /** First run, in milliseconds. */
+  readonly firstRunMs: number;
+  /** Median of the timed runs after the first, in milliseconds. */
+  readonly medianMs: number;
+  /** Number of timed runs after the first. */
+  readonly runs: number;
+}
+
+/** Registers `rsc run`. */
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run an ONNX model with onnxruntime: output shapes, top classes, latency")
+    .argument("<model>", "model file (.onnx)")
+    .option("--ep <provider>", "execution provider: auto (CUDA when installed), cuda, cpu", "auto")
+    .option("--batch <n>", "batch size of the random input", "1")
+    .option(
+      "--input <file.npy>",
+      "input tensor (float32, NHWC with the batch first) instead of random",
+    )
+    .option("--runs <n>", "timed runs after the first", "10")
+    .option("--top <k>", "classes to show per example", "5")
+    .option("--seed <n>", "seed of the random input", "0")
+    .option("--json", "print one JSON envelope on stdout instead of text")
+    .option("--no-color", "never colour the output")
+    .action(action((model: string, flags: RunFlags) => run(model, flags)));
+}
+
+function positive(flag: string, text: string, min = 1): number {
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new CliError(`${flag} expects an integer >= ${min}, got '${text}'`);
+  return Number(text);
+}
+
+function dataError(file: string, code: "RSC500" | "RSC501", message: string): CliError {
+  return new CliError(message, ExitCode.SpecError, [
+    { severity: "error", code, message, file, line: 1, column: 1 },
+  ]);
+}
+
+async function run(model: string, flags: RunFlags): Promise<number> {
+  const out = outputOptions(flags);
+  if (!["auto", "cuda", "cpu"].includes(flags.ep))
+    throw new CliError(`--ep expects auto, cuda or cpu, got '${flags.ep}'`);
+  const batch = positive("--batch", flags.batch);
+  const runs = positive("--runs", flags.runs, 0);
+  const top = positive("--top", flags.top);
+  const seed = positive("--seed", flags.seed, 0);
+  requireReadable(model, "model");
+  if (flags.input !== undefined) requireReadable(flags.input, "input");
+
+  const runtime = await import("@rsc/backend-onnx/runtime");
+  let selected: Awaited<ReturnType<typeof runtime.createSession>>;
+  try {
+    selected = await runtime.createSession(model, flags.ep as "auto" | "cuda" | "cpu");
+  } catch (error) {
+    if (error instanceof runtime.RuntimeUnavailableError) throw new CliError(error.message);
+    const reason = String((error as Error).message ?? error).split("\n")[0];
+    throw dataError(model, "RSC500", `onnxruntime cannot load ${model}: ${reason}`);
+  }
+  const { session, ep, notice } = selected;
+  if (notice !== undefined && !out.json) say(style.dim(`note: ${notice}`, out.color));
+
+  const ort = runtime.ort();
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+  const inputs: { name: string; shape: number[]; source: string }[] = [];
+  for (const meta of session.inputMetadata) {
+    if (!meta.isTensor) throw new CliError(`input '${meta.name}' is not a tensor`);
+    const dims = meta.shape.map((d) => (typeof d === "number" && d >= 0 ? d : batch));
+    let data: Float32Array;
+    let source = `random (seed ${seed})`;
+    if (flags.input !== undefined) {
+      if (session.inputNames.length !== 1)
+        throw new CliError(
+          `--input gives one tensor; the model has ${session.inputNames.length} inputs`,
+        );
+      const { NpyError, parseNpy } = await import("./run-npy.js");
+      let array: { shape: readonly number[]; data: Float32Array };
+      try {
+        array = parseNpy(readFileSync(flags.input));
+      } catch (error) {
+        if (error instanceof NpyError)
+          throw dataError(flags.input, "RSC500", `${flags.input}: ${error.message}`);
+        throw error;
+      }
+      const fits =
+        array.shape.length === meta.shape.length &&
+        meta.shape.every((d, i) => typeof d !== "number" || d < 0 || d === array.shape[i]);
+      if (!fits) {
+        const want = meta.shape
+          .map((d) => (typeof d === "number" && d >= 0 ? d : String(d)))
+          .join(", ");
+        throw dataError(
+          flags.input,
+          "RSC501",
+          `${flags.input} has shape (${array.shape.join(", ")}); input '${meta.name}' needs (${want}) (NHWC, batch first)`,
+        );
+      }
+      dims.splice(0, dims.length, ...array.shape);
+      data = array.data;
+      source = flags.input;
+    } else {
+      const { uniformStream } = await import("@rsc/compiler");
+      const next = uniformStream(seed, meta.name);
+      data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+      for (let i = 0; i < data.length; i++) data[i] = next();
+    }
+    feeds[meta.name] = new ort.Tensor("float32", data, dims);
+    inputs.push({ name: meta.name, shape: dims, source });
+  }
+
+  const { outputs, latency } = await runtime.timedRuns(session, feeds, runs);
+  const results = session.outputNames.map((name) => {
+    const tensor = outputs[name]!;
+    const shape = tensor.dims.map(Number);
+    return {
+      name,
+      shape,
+      ...(shape.length === 2 ? { top: topClasses(tensor.data as Float32Array, shape, top) } : {}),
+    };
+  });
+  await session.release();
+
+  const result: RunResult = {
+    model,
+    ep,
+    inputs,
+    outputs: results,
+    firstRunMs: round(latency.firstMs),
+    medianMs: round(latency.medianMs),
+    runs,
+  };
+  if (out.json) {
+    emitJson({ command: "run", ok: true, diagnostics: [], result });
+    return ExitCode.Ok;
+  }
+  const lines: string[] = [];
+  lines.push(`model   ${model} (onnxruntime-node, ${ep.toUpperCase()})`);
+  for (const i of inputs) lines.push(`input   ${i.name} [${i.shape.join(", ")}] ${i.source}`);
+  for (const o of results) {
+    lines.push(`output  ${o.name} [${o.shape.join(", ")}]`);
+    for (const t of o.top ?? []) {
+      const classes = t.classes.map((c) => `${c.index} (${c.score.toFixed(4)})`).join(", ");
+      lines.push(`  example ${t.example}: top ${t.classes.length}: ${classes}`);
+    }
+  }
+  lines.push(
+    `latency first run ${latency.firstMs.toFixed(2)} ms, median ${latency.medianMs.toFixed(2)} ms of ${runs} runs (batch ${inputs[0]?.shape[0] ?? batch})`,
+  );
+  emit(lines.join("\n"));
+  return ExitCode.Ok;
+}
+
+const round = (ms: number) => Number(ms.toFixed(3));
+
+/** The `k` best classes of the first (up to 3) examples of a `[batch, classes]` output. */
+export function topClasses(
+  data: Float32Array,
+  [n, classes]: readonly number[],
+  k: number,
+): TopClasses[] {
+  const out: TopClasses[] = [];
+  for (let e = 0; e < Math.min(n!, 3); e++) {
+    const row = Array.from(data.subarray(e * classes!, (e + 1) * classes!), (score, index) => ({
+      index,
+      score,
+    }));
+    row.sort((a, b) => b.score - a.score || a.index - b.index);
+    out.push({ example: e, classes: row.slice(0, k) });
+  }
+  return out;
+}

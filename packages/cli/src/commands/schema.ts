@@ -1,0 +1,36 @@
+/**
+ * `rsc schema [-o file]`: prints the spec language's JSON Schema (the compiler's single source of
+ * truth for structure), for editors: point yaml-language-server at the file with
+ * `# yaml-language-server: $schema=./rsc.schema.json`.
+ */
+import { specSchema } from "@rsc/compiler";
+import type { Command } from "commander";
+import { action } from "../command-kit.js";
+import { writeFileAtomic } from "../fs-atomic.js";
+import { emit, say } from "../output.js";
+
+/** Flags of `rsc schema`. */
+interface SchemaFlags {
+  /** `-o, --output <file>`: write the schema there (atomically) instead of stdout. */
+  readonly output?: string;
+}
+
+/** Registers `rsc schema`. */
+export function registerSchema(program: Command): void {
+  program
+    .command("schema")
+    .description("print the JSON Schema of the spec language (for yaml-language-server)")
+    .option("-o, --output <file>", "write the schema to a file instead of stdout")
+    .option("--no-color", "never colour the output")
+    .action(
+      action((flags: SchemaFlags) => {
+        const text = `${JSON.stringify(specSchema(), null, 2)}\n`;
+        if (flags.output === undefined) emit(text);
+        else {
+          writeFileAtomic(flags.output, text);
+          say(`wrote ${flags.output}`);
+        }
+        return 0;
+      }),
+    );
+}

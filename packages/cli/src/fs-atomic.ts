@@ -1,0 +1,62 @@
+/**
+ * Atomic output: write to a temporary sibling, then rename, so a failure (or Ctrl-C) never leaves
+ * a half-written model behind. Only the CLI writes to disk.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { CliError } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
+
+function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+}
+
+/** Removes a temporary file or folder, ignoring every failure: it runs while handling another error. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // ENOTDIR and the like: the temporary was never created.
+  }
+}
+
+function ioError(action: string, path: string, error: unknown): CliError {
+  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new CliError(`cannot ${action} ${path}: ${reason}`, ExitCode.UsageError);
+}
+
+/** Writes one file atomically, creating its folder. Throws CliError (exit 2) on I/O failure. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = tempSibling(path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (error) {
+    removeQuietly(tmp);
+    throw ioError("write", path, error);
+  }
+}
+
+/**
+ * Writes a folder of files atomically: all files go to a temporary sibling folder, which then
+ * replaces `dir` (an existing `dir` is replaced whole, so no stale weight shard survives).
+ */
+export function writeDirAtomic(dir: string, files: ReadonlyMap<string, string | Uint8Array>): void {
+  const tmp = tempSibling(dir);
+  const old = `${tmp}-old`;
+  try {
+    mkdirSync(tmp, { recursive: true });
+    for (const [name, data] of files) writeFileSync(join(tmp, name), data);
+    try {
+      renameSync(dir, old);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    renameSync(tmp, dir);
+    rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    removeQuietly(tmp);
+    throw ioError("write", dir, error);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * `rsc build --target tfjs` and train-then-deploy, as real processes: the artifacts load in
+ * tf.loadLayersModel unchanged and compute the compiler-seeded model; a model trained by
+ * `rsc train` exported with `rsc build --target onnx --weights` matches it within 1e-4 in
+ * onnxruntime; weights of another architecture are refused with nothing written.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileSystemHandler, selectRuntime, tf, tfl } from "@rsc/backend-tfjs";
+import { compileFile, initWeights } from "@rsc/compiler";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maxAbsDiff, randomInputs, runOnnx, tfjsOutputs } from "./parity-support.js";
+import { located, root, rsc } from "./rsc-process.js";
+import { writeSignsFile } from "./train-support.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "rsc-build-tfjs-test-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const SPEC = join(root, "specs", "tiny-cnn.yaml");
+
+beforeAll(async () => {
+  await selectRuntime("cpu");
+});
+
+describe("rsc build --target tfjs", () => {
+  it("writes model.json + shard that tf.loadLayersModel loads and that compute the seeded model", async () => {
+    const out = join(tmp, "tiny-tfjs");
+    const run = await rsc(["build", SPEC, "--target", "tfjs", "--seed", "4", "-o", out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/built tiny-cnn for tfjs: [\d,]+ params, seed 4/);
+    const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
+    expect(json).toMatchObject({
+      format: "layers-model",
+      convertedBy: expect.stringMatching(/^rsc \d+\.\d+\.\d+/),
+      weightsManifest: [{ paths: ["group1-shard1of1.bin"] }],
+    });
+    const { graph } = compileFile(SPEC);
+    const names = json.weightsManifest[0].weights.map((w: { name: string }) => w.name).sort();
+    expect(names).toEqual(graph!.nodes.flatMap((n) => n.params.map((p) => p.name)).sort());
+
+    const model = await tfl.loadLayersModel(fileSystemHandler(out));
+    const inputs = randomInputs(graph!, 2);
+    const loaded = (model.predict(tf.tensor4d(inputs[0]!, [2, 16, 16, 3])) as tf.Tensor).dataSync();
+    const direct = tfjsOutputs(graph!, initWeights(graph!, 4), inputs, 2)[0]!;
+    expect(Array.from(loaded)).toEqual(Array.from(direct));
+    model.dispose();
+
+    const again = join(tmp, "tiny-tfjs-2");
+    await rsc(["build", SPEC, "--target", "tfjs", "--seed", "4", "-o", again]);
+    expect(readFileSync(join(again, "group1-shard1of1.bin"))).toEqual(
+      readFileSync(join(out, "group1-shard1of1.bin")),
+    );
+    expect(readFileSync(join(again, "model.json"))).toEqual(readFileSync(join(out, "model.json")));
+  });
+});
+
+describe("train, then deploy", () => {
+  const data = join(tmp, "signs.h5");
+  const trained = join(tmp, "trained");
+
+  it("exports a model trained 1 epoch to ONNX that matches the tfjs model within 1e-4", async () => {
+    await writeSignsFile(data);
+    const train = await rsc([
+      "train",
+      SPEC,
+      "--set",
+      "classes=3",
+      "--data",
+      data,
+      "--epochs",
+      "1",
+      "--batch-size",
+      "16",
+      "-o",
+      trained,
+    ]);
+    expect(train.code).toBe(0);
+    const onnxPath = join(tmp, "deployed.onnx");
+    const build = await rsc([
+      "build",
+      SPEC,
+      "--set",
+      "classes=3",
+      "--target",
+      "onnx",
+      "--weights",
+      trained,
+      "-o",
+      onnxPath,
+    ]);
+    expect(build.code).toBe(0);
+
+    const { graph } = compileFile(SPEC, { set: { classes: "3" } });
+    const model = await tfl.loadLayersModel(fileSystemHandler(trained));
+    const batch = 4;
+    const inputs = randomInputs(graph!, batch, 9);
+    const tfjsOut = (
+      model.predict(tf.tensor4d(inputs[0]!, [batch, 16, 16, 3])) as tf.Tensor
+    ).dataSync();
+    const [onnxOut] = await runOnnx(onnxPath, graph!, inputs, batch);
+    expect(maxAbsDiff(tfjsOut, onnxOut!)).toBeLessThanOrEqual(1e-4);
+    // Training changed the weights: the deployed model is not the freshly seeded one.
+    const seeded = tfjsOutputs(graph!, initWeights(graph!, 0), inputs, batch)[0]!;
+    expect(maxAbsDiff(seeded, onnxOut!)).toBeGreaterThan(1e-3);
+    // BN moving statistics were trained too (not 0/1 any more) and made it into the ONNX model.
+    const mean = model.getLayer("stem_bn").getWeights()[2]!.dataSync();
+    expect(Math.max(...Array.from(mean, Math.abs))).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
+
+  it("refuses trained weights of another architecture, writing nothing (RSC401)", async () => {
+    const onnxPath = join(tmp, "wrong.onnx");
+    const run = await rsc([
+      "build",
+      join(root, "specs", "tiny-branches.yaml"),
+      "--target",
+      "onnx",
+      "--weights",
+      trained,
+      "-o",
+      onnxPath,
+    ]);
+    expect(run.code).toBe(1);
+    expect(located(run.stderr).every((d) => d[3] === "RSC401")).toBe(true);
+    expect(located(run.stderr).length).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/model\.json/);
+    expect(existsSync(onnxPath)).toBe(false);
+    const tfjsOut = join(tmp, "wrong-tfjs");
+    const run2 = await rsc([
+      "build",
+      join(root, "specs", "tiny-branches.yaml"),
+      "--target",
+      "tfjs",
+      "--weights",
+      trained,
+      "-o",
+      tfjsOut,
+    ]);
+    expect(run2.code).toBe(1);
+    expect(existsSync(tfjsOut)).toBe(false);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * `rsc diff` as a real child process (`node packages/cli/dist/bin.js`, built by the root `test`
+ * script's `tsc -b`), against a real temporary git repository for the `REV:path` form: the spec
+ * and the library it imports are both read at the revision.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const bin = join(root, "packages", "cli", "dist", "bin.js");
+const repo = mkdtempSync(join(tmpdir(), "rsc-diff-git-"));
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+const SPEC = `rsc: 1
+name: tiny
+import: [lib/blocks.yaml]
+params: { classes: 3 }
+input: { name: input_1, shape: [16, 16, 3] }
+layers:
+  - conv2d: { name: stem, filters: 8, kernel_size: 3, padding: same }
+  - stage: { use: unit, over: { block: a..b }, with: { filters: 8 } }
+  - global_average_pooling2d: { name: pool }
+  - dense: { name: fc, units: "{classes}", activation: softmax }
+`;
+
+const LIB = `rsc: 1
+blocks:
+  unit:
+    params: { filters: int, block: str }
+    layers:
+      - conv2d: { name: "unit{block}_conv", filters: "{filters}", kernel_size: 3, padding: same }
+      - batch_normalization: { name: "unit{block}_bn" }
+      - relu
+`;
+
+/** Runs git in the temporary repository with a private identity and no user configuration. */
+function git(...args: string[]): string {
+  return execFileSync(
+    "git",
+    [
+      "-c",
+      "user.email=test@example.com",
+      "-c",
+      "user.name=test",
+      "-c",
+      "commit.gpgsign=false",
+      ...args,
+    ],
+    { cwd: repo, env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: repo }, encoding: "utf8" },
+  );
+}
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(join(repo, path)), { recursive: true });
+  writeFileSync(join(repo, path), text);
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `rsc args` with `cwd` inside the repository. */
+function rsc(args: readonly string[], cwd = repo): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env["FORCE_COLOR"];
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: { ...env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      expect(stderr).not.toContain("    at ");
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(() => {
+  git("init", "-q", "-b", "main");
+  write("spec.yaml", SPEC);
+  write("lib/blocks.yaml", LIB);
+  git("add", "-A");
+  git("commit", "-q", "-m", "tiny");
+  // The working tree changes the library only: a kernel size in the template.
+  write("lib/blocks.yaml", LIB.replace("kernel_size: 3", "kernel_size: 5"));
+});
+
+describe("rsc diff REV:path", () => {
+  it("reads the spec and its imports at the revision", async () => {
+    const run = await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--format", "json"]);
+    expect(run.code).toBe(1);
+    const diff = JSON.parse(run.stdout);
+    expect(diff.schemaVersion).toBe(1);
+    expect(diff.old.source).toBe("HEAD:spec.yaml");
+    // Had the old side read lib/blocks.yaml from disk, there would be no change at all.
+    expect(diff.groups).toHaveLength(1);
+    expect(diff.groups[0]).toMatchObject({
+      kind: "changed",
+      ops: ["conv2d"],
+      attrs: [{ attr: "kernel_size", old: [3, 3], new: [5, 5] }],
+      layers: ["unita_conv", "unitb_conv"],
+      origin: { file: "lib/blocks.yaml", line: 6, block: "unit" },
+    });
+    expect(diff.weights.verdict).toBe("partial");
+    expect(diff.weights.shapeChanged.map((w: { name: string }) => w.name)).toEqual([
+      "unita_conv/kernel",
+      "unitb_conv/kernel",
+    ]);
+  });
+
+  it("exits 0 for the same revision on both sides, and from a subfolder", async () => {
+    mkdirSync(join(repo, "sub"), { recursive: true });
+    const run = await rsc(["diff", "main:spec.yaml", "HEAD:spec.yaml"], join(repo, "sub"));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("same architecture");
+    const relative = await rsc(["diff", "HEAD:../spec.yaml", "../spec.yaml"], join(repo, "sub"));
+    expect(relative.code).toBe(1);
+  });
+
+  it("gates on --fail-on", async () => {
+    expect((await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--fail-on", "io"])).code).toBe(0);
+    expect((await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--fail-on", "weights"])).code).toBe(
+      1,
+    );
+    const classes = ["diff", "spec.yaml", "spec.yaml", "--new-set", "classes=4"];
+    expect((await rsc([...classes, "--fail-on", "io"])).code).toBe(1);
+    expect((await rsc(["diff", "spec.yaml", "spec.yaml", "--new-set", "classes=3"])).code).toBe(0);
+  });
+
+  it("prints a markdown comment and a JSON envelope", async () => {
+    const md = await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--format", "markdown"]);
+    expect(md.stdout).toMatch(/^### Architecture diff: `HEAD:spec.yaml` → `spec.yaml`/);
+    expect(md.stdout).toContain("kernel_size 3x3 → 5x5 in 2 conv2d layers");
+    expect(md.stdout).toContain("<details>");
+    const json = await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--json"]);
+    const envelope = JSON.parse(json.stdout);
+    expect(envelope).toMatchObject({ command: "diff", ok: false, diagnostics: [] });
+    expect(envelope.result.summary.layersChanged).toBe(2);
+  });
+
+  it("exits 2 on a bad revision, a missing path, and spec errors (with located diagnostics)", async () => {
+    const badRev = await rsc(["diff", "nope:spec.yaml", "spec.yaml"]);
+    expect(badRev.code).toBe(2);
+    expect(badRev.stderr).toContain("nope");
+    const missing = await rsc(["diff", "HEAD:missing.yaml", "spec.yaml"]);
+    expect(missing.code).toBe(2);
+    write("broken.yaml", SPEC.replace("kernel_size: 3,", "kernel_sise: 3,"));
+    const broken = await rsc(["diff", "spec.yaml", "broken.yaml"]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.yaml:7:\d+: error RSC105/);
+    expect(broken.stdout).toBe("");
+  });
+
+  it("leaves the repository untouched", () => {
+    expect(git("status", "--porcelain")).toBe(
+      " M lib/blocks.yaml\n?? broken.yaml\n?? sub/\n".replace("?? sub/\n", ""),
+    );
+    expect(readFileSync(join(repo, "spec.yaml"), "utf8")).toBe(SPEC);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Diagnostics are values, not exceptions: every pass returns the ones it found and keeps going
+ * where it can, so one run reports every error in a spec.
+ *
+ * Codes are registered once, here. Ranges: RSC1xx parse and schema, RSC2xx expansion and names,
+ * RSC3xx shapes, RSC4xx backends, RSC5xx data and weights files.
+ */
+
+/** How bad a diagnostic is; only `error` makes a command fail. */
+export type Severity = "error" | "warning" | "note";
+
+/** A place in a source file. */
+export interface SourceLocation {
+  /** Path as the user gave it (relative to the working directory when possible). */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column, counted in UTF-16 code units. */
+  readonly column: number;
+}
+
+/** A secondary location attached to a diagnostic, e.g. the call site of a block template. */
+export interface RelatedLocation extends SourceLocation {
+  /** Why this place matters, e.g. "in block 'bottleneck' called here". */
+  readonly message: string;
+}
+
+/** One finding of the compiler or a backend, printed as `file:line:col: error RSC123: message`. */
+export interface Diagnostic extends SourceLocation {
+  readonly severity: Severity;
+  /** Registered code, e.g. `RSC301`. Tests assert codes and positions, never message text. */
+  readonly code: DiagnosticCode;
+  readonly message: string;
+  /** A suggestion, e.g. "did you mean `filters`?". */
+  readonly hint?: string;
+  /** Template call sites and other places that explain the error, innermost first. */
+  readonly related?: readonly RelatedLocation[];
+}
+
+/** The registered diagnostic codes with a one-line description of each. */
+export const DIAGNOSTIC_CODES = {
+  RSC100: "the file cannot be read or is not text",
+  RSC101: "malformed YAML",
+  RSC102: "the file is empty",
+  RSC103: "YAML alias expansion too large (alias bomb)",
+  RSC104: "a value has the wrong type",
+  RSC105: "unknown key",
+  RSC106: "a required field is missing",
+  RSC107: "a value is out of range or not allowed",
+  RSC108: "unknown op or block",
+  RSC109: "unsupported format version",
+  RSC110: "forbidden key (prototype pollution)",
+  RSC111: "duplicate key in a mapping",
+  RSC200: "import cannot be resolved or read",
+  RSC201: "import cycle",
+  RSC202: "undefined name in an interpolation",
+  RSC203: "bad interpolation expression",
+  RSC204: "template called with a missing parameter",
+  RSC205: "template called with an unknown parameter",
+  RSC206: "template argument has the wrong type",
+  RSC207: "duplicate layer name",
+  RSC208: "reference to a layer that does not exist",
+  RSC209: "cycle in the layer graph",
+  RSC210: "expansion too large (repeat count or layer limit)",
+  RSC211: "bad --set override",
+  RSC212: "duplicate block definition",
+  RSC213: "block template nested too deeply (recursive template)",
+  RSC214: "bad repeat range",
+  RSC300: "shapes do not match",
+  RSC301: "kernel or pool window larger than its input",
+  RSC302: "size must be positive",
+  RSC303: "wrong number of inputs",
+  RSC304: "wrong input rank for this op",
+  RSC305: "unsupported axis",
+  RSC400: "op has no lowering in this backend",
+  RSC401: "weights do not match the model",
+  RSC402: "backend runtime unavailable",
+  RSC403: "output cannot be written",
+  RSC500: "data file cannot be read or is malformed",
+  RSC501: "data does not fit the model",
+} as const;
+
+/** A registered diagnostic code. */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** True when any diagnostic is an error. */
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === "error");
+}
+
+/** Orders diagnostics by file, line, column, then code, for stable output. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.code.localeCompare(b.code),
+  );
+}
+
+/** Formats one diagnostic as `file:line:col: severity CODE: message` plus hint and related lines. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const lines = [`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}`];
+  if (d.hint !== undefined) lines.push(`  hint: ${d.hint}`);
+  for (const r of d.related ?? [])
+    lines.push(`  ${r.file}:${r.line}:${r.column}: note: ${r.message}`);
+  return lines.join("\n");
+}
+
+/** Edit distance, for "did you mean" hints. */
+export function levenshtein(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The closest candidate to `word` within a small edit distance, for "did you mean" hints. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

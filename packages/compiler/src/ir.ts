@@ -1,0 +1,105 @@
+/**
+ * The IR: an immutable, typed, topologically ordered graph in Keras's logical layout
+ * (NHWC activations, HWIO conv kernels, [in, out] dense kernels). Backends lower it; `rsc diff`,
+ * golden files and hashes work on its canonical JSON form (see canonical.ts).
+ */
+import type { SourceLocation } from "./diagnostics.js";
+import type { OpAttrs, OpName } from "./ops/types.js";
+
+/**
+ * Shape of one example, batch dimension excluded (the batch is always the leading, symbolic
+ * dimension). NHWC for images: `[height, width, channels]`; `[features]` after flatten.
+ */
+export type Shape = readonly number[];
+
+/** How a parameter tensor is initialised by the compiler's seeded generator (weights.ts). */
+export type Initializer = "glorot_uniform" | "zeros" | "ones";
+
+/** One parameter tensor of a layer, named as Keras names it: `<layer>/<suffix>`. */
+export interface ParamSpec {
+  /** Full Keras weight name, e.g. `res2a_branch2a/kernel`, `bn_conv1/moving_mean`. */
+  readonly name: string;
+  /** The part after the slash: `kernel`, `bias`, `gamma`, `beta`, `moving_mean`, `moving_variance`. */
+  readonly suffix: string;
+  /** Tensor shape in Keras layout: HWIO for conv kernels, [in, out] for dense kernels. */
+  readonly shape: Shape;
+  readonly initializer: Initializer;
+  /** False for BatchNorm moving statistics (Keras's non-trainable params). */
+  readonly trainable: boolean;
+}
+
+/** Where a node came from: its layer line, and each template call site that produced it. */
+export interface Origin extends SourceLocation {
+  /** Call sites, innermost first: a node made from a block template knows the `bottleneck:` call. */
+  readonly callSites: readonly (SourceLocation & { readonly block: string })[];
+}
+
+/** One layer of the model. `attrs` is typed by `op` (a tagged union over the op registry). */
+export type Node = {
+  [K in OpName]: {
+    /** Unique layer name (the Keras layer name). */
+    readonly name: string;
+    readonly op: K;
+    /** Names of the nodes feeding this one, in order. Empty only for `input`. */
+    readonly inputs: readonly string[];
+    /** Normalised attributes: every default filled in, every pair expanded. */
+    readonly attrs: OpAttrs[K];
+    readonly params: readonly ParamSpec[];
+    /** Inferred output shape (batch excluded). */
+    readonly outputShape: Shape;
+    readonly origin: Origin;
+  };
+}[OpName];
+
+/** A model graph; `nodes` are topologically ordered, inputs first. */
+export interface Graph {
+  /** Model name from the spec (`name:`), e.g. `resnet50`. */
+  readonly name: string;
+  /** Names of the `input` nodes, in declaration order. */
+  readonly inputs: readonly string[];
+  /** Names of the output nodes (by default the last layer). */
+  readonly outputs: readonly string[];
+  readonly nodes: readonly Node[];
+}
+
+/** Parameter totals, counted as Keras's `model.summary()` counts them. */
+export interface ParamCounts {
+  readonly total: number;
+  readonly trainable: number;
+  readonly nonTrainable: number;
+}
+
+/** Number of elements in a shape (1 for a scalar). */
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Counts a node's parameters. */
+export function nodeParamCounts(node: Node): ParamCounts {
+  let trainable = 0;
+  let nonTrainable = 0;
+  for (const p of node.params) {
+    if (p.trainable) trainable += shapeSize(p.shape);
+    else nonTrainable += shapeSize(p.shape);
+  }
+  return { total: trainable + nonTrainable, trainable, nonTrainable };
+}
+
+/** Counts a graph's parameters. */
+export function graphParamCounts(graph: Graph): ParamCounts {
+  let trainable = 0;
+  let nonTrainable = 0;
+  for (const node of graph.nodes) {
+    const c = nodeParamCounts(node);
+    trainable += c.trainable;
+    nonTrainable += c.nonTrainable;
+  }
+  return { total: trainable + nonTrainable, trainable, nonTrainable };
+}
+
+/** Every parameter of the graph in node order. */
+export function graphParams(graph: Graph): ParamSpec[] {
+  return graph.nodes.flatMap((n) => n.params);
+}

@@ -1,0 +1,114 @@
+/** Schema fragments and shape arithmetic shared by the op families (Keras semantics). */
+import type { Shape } from "../ir.js";
+import type { ActivationName, InferResult, JsonSchema, Padding, Pair } from "./types.js";
+
+/** Activation names accepted by `activation:` attributes. */
+export const ACTIVATIONS: readonly ActivationName[] = [
+  "linear",
+  "relu",
+  "softmax",
+  "sigmoid",
+  "tanh",
+];
+
+/** A positive integer. */
+export const positiveInt: JsonSchema = { type: "integer", minimum: 1 };
+
+/** A non-negative integer. */
+export const nonNegativeInt: JsonSchema = { type: "integer", minimum: 0 };
+
+/** A positive integer or a `[height, width]` pair of them. */
+export const positivePair: JsonSchema = {
+  oneOf: [positiveInt, { type: "array", items: positiveInt, minItems: 2, maxItems: 2 }],
+};
+
+/** `valid` or `same`. */
+export const paddingSchema: JsonSchema = { enum: ["valid", "same"] };
+
+/** One of {@link ACTIVATIONS}. */
+export const activationSchema: JsonSchema = { enum: [...ACTIVATIONS] };
+
+/** Expands `3` to `[3, 3]`; passes pairs through. */
+export function toPair(value: unknown, fallback: Pair): Pair {
+  if (value === undefined) return fallback;
+  if (typeof value === "number") return [value, value];
+  const [h, w] = value as number[];
+  return [h!, w!];
+}
+
+/** Reads an attribute with a default. */
+export function attr<T>(raw: { readonly [attr: string]: unknown }, key: string, fallback: T): T {
+  const v = raw[key];
+  return v === undefined ? fallback : (v as T);
+}
+
+/**
+ * Output size of a sliding window along one axis, as Keras computes it:
+ * `valid`: floor((in - window) / stride) + 1; `same`: ceil(in / stride).
+ * Returns undefined when a `valid` window is larger than the input.
+ */
+export function windowOutput(
+  input: number,
+  window: number,
+  stride: number,
+  padding: Padding,
+): number | undefined {
+  if (padding === "same") return Math.ceil(input / stride);
+  if (window > input) return undefined;
+  return Math.floor((input - window) / stride) + 1;
+}
+
+/**
+ * Padding TensorFlow applies for `same` along one axis: `[before, after]`, the extra pixel at the
+ * end (ONNX's SAME_UPPER). Zero for `valid`.
+ */
+export function samePadding(input: number, window: number, stride: number, padding: Padding): Pair {
+  if (padding === "valid") return [0, 0];
+  const out = Math.ceil(input / stride);
+  const total = Math.max((out - 1) * stride + window - input, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+/** Checks that the single input is an NHWC image and returns it, or an error result. */
+export function imageInput(inputs: readonly Shape[], op: string): Shape | InferResult {
+  const x = inputs[0]!;
+  if (x.length !== 3) {
+    return {
+      ok: false,
+      code: "RSC304",
+      message: `${op} needs an image input [height, width, channels], got [${x.join(", ")}]`,
+      attr: "from",
+    };
+  }
+  return x;
+}
+
+/** Spatial output of a 2-D window op, or a located error. */
+export function windowShape(
+  op: string,
+  x: Shape,
+  window: Pair,
+  strides: Pair,
+  padding: Padding,
+  dilation: Pair = [1, 1],
+  windowAttr = "kernel_size",
+): readonly [number, number] | InferResult {
+  const effective: Pair = [(window[0] - 1) * dilation[0] + 1, (window[1] - 1) * dilation[1] + 1];
+  const h = windowOutput(x[0]!, effective[0], strides[0], padding);
+  const w = windowOutput(x[1]!, effective[1], strides[1], padding);
+  if (h === undefined || w === undefined) {
+    return {
+      ok: false,
+      code: "RSC301",
+      message: `${op} window ${effective[0]}x${effective[1]} is larger than its input ${x[0]}x${x[1]} with 'valid' padding`,
+      attr: windowAttr,
+    };
+  }
+  return [h, w];
+}
+
+/** True when a value is an InferResult (an error) rather than a shape or pair. */
+export function isError(value: unknown): value is InferResult & { ok: false } {
+  return typeof value === "object" && value !== null && "ok" in value;
+}

@@ -1,0 +1,20 @@
+/** The model input layer. */
+
+import { positiveInt } from "./common.js";
+import type { OpDef } from "./types.js";
+
+/** `input: { shape: [64, 64, 3] }`: one model input, batch dimension excluded. */
+export const inputOp: OpDef<"input"> = {
+  op: "input",
+  kerasClass: "InputLayer",
+  doc: "A model input; `shape` excludes the batch dimension (NHWC for images).",
+  attrs: {
+    properties: { shape: { type: "array", items: positiveInt, minItems: 1, maxItems: 4 } },
+    required: ["shape"],
+  },
+  shorthand: "shape",
+  arity: { min: 0, max: 0 },
+  normalize: (raw) => ({ shape: [...(raw["shape"] as number[])] }),
+  infer: (_inputs, attrs) => ({ ok: true, shape: attrs.shape }),
+  params: () => [],
+};

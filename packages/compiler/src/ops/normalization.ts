@@ -1,0 +1,55 @@
+/** BatchNormalization over the channels (last) axis. */
+import { attr } from "./common.js";
+import type { OpDef } from "./types.js";
+
+/**
+ * `batch_normalization: { axis: -1, epsilon: 0.001, momentum: 0.99, center: true, scale: true }`.
+ * Keras order of weights: gamma, beta (trainable), moving_mean, moving_variance (not trainable).
+ */
+export const batchNormalizationOp: OpDef<"batch_normalization"> = {
+  op: "batch_normalization",
+  kerasClass: "BatchNormalization",
+  doc: "Batch normalization over the channels axis (Keras defaults: epsilon 1e-3, momentum 0.99).",
+  attrs: {
+    properties: {
+      axis: { type: "integer" },
+      epsilon: { type: "number", exclusiveMinimum: 0 },
+      momentum: { type: "number", minimum: 0, maximum: 1 },
+      center: { type: "boolean" },
+      scale: { type: "boolean" },
+    },
+  },
+  arity: { min: 1, max: 1 },
+  normalize: (raw) => ({
+    axis: attr(raw, "axis", -1),
+    epsilon: attr(raw, "epsilon", 1e-3),
+    momentum: attr(raw, "momentum", 0.99),
+    center: attr(raw, "center", true),
+    scale: attr(raw, "scale", true),
+  }),
+  infer(inputs, a) {
+    const x = inputs[0]!;
+    if (a.axis !== -1 && a.axis !== x.length) {
+      return {
+        ok: false,
+        code: "RSC305",
+        message: `batch_normalization supports only the channels axis (-1 or ${x.length}), got ${a.axis}`,
+        attr: "axis",
+      };
+    }
+    return { ok: true, shape: x };
+  },
+  params(inputs, a) {
+    const c = [inputs[0]!.at(-1)!];
+    return [
+      ...(a.scale
+        ? [{ suffix: "gamma", shape: c, initializer: "ones", trainable: true } as const]
+        : []),
+      ...(a.center
+        ? [{ suffix: "beta", shape: c, initializer: "zeros", trainable: true } as const]
+        : []),
+      { suffix: "moving_mean", shape: c, initializer: "zeros", trainable: false },
+      { suffix: "moving_variance", shape: c, initializer: "ones", trainable: false },
+    ];
+  },
+};

@@ -1,0 +1,52 @@
+/** ZeroPadding2D. */
+import type { Shape } from "../ir.js";
+import { imageInput, isError, nonNegativeInt } from "./common.js";
+import type { OpDef, Pair } from "./types.js";
+
+/** `zero_padding2d: { padding: 3 | [h, w] | [[top, bottom], [left, right]] }`. */
+export const zeroPadding2dOp: OpDef<"zero_padding2d"> = {
+  op: "zero_padding2d",
+  kerasClass: "ZeroPadding2D",
+  doc: "Pads height and width with zeros: `padding: 3`, `[h, w]` or `[[top, bottom], [left, right]]`.",
+  attrs: {
+    properties: {
+      padding: {
+        oneOf: [
+          nonNegativeInt,
+          { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 },
+          {
+            type: "array",
+            items: { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 },
+            minItems: 2,
+            maxItems: 2,
+          },
+        ],
+      },
+    },
+  },
+  shorthand: "padding",
+  arity: { min: 1, max: 1 },
+  normalize(raw) {
+    const p = raw["padding"] ?? 1;
+    if (typeof p === "number") return { padding: [[p, p] as Pair, [p, p] as Pair] };
+    const [a, b] = p as unknown[];
+    if (typeof a === "number")
+      return {
+        padding: [
+          [a, a],
+          [b as number, b as number],
+        ],
+      };
+    return {
+      padding: [[...(a as number[])] as unknown as Pair, [...(b as number[])] as unknown as Pair],
+    };
+  },
+  infer(inputs, attrs) {
+    const x = imageInput(inputs, "zero_padding2d");
+    if (isError(x)) return x;
+    const [[top, bottom], [left, right]] = attrs.padding;
+    const s = x as Shape;
+    return { ok: true, shape: [s[0]! + top + bottom, s[1]! + left + right, s[2]!] };
+  },
+  params: () => [],
+};

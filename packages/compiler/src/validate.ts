@@ -1,0 +1,102 @@
+/**
+ * Validation against the JSON Schema: the raw document (before expansion) and, after
+ * interpolation, each layer's attributes against its op's strict schema. Both use the ajv
+ * standalone validators generated from schema.ts (generated/validators.ts), so no schema is
+ * compiled at start-up.
+ */
+import type { Diagnostic, RelatedLocation, SourceLocation } from "./diagnostics.js";
+import * as generated from "./generated/validators.js";
+import { type LNode, locate, toPlain } from "./located.js";
+import { OPS } from "./ops/registry.js";
+import type { OpName } from "./ops/types.js";
+import { specSchema } from "./schema.js";
+import { mapSchemaErrors, type SchemaError } from "./schema-errors.js";
+
+type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+
+const validators = generated as unknown as Record<string, Validator>;
+
+let cachedSchema: ReturnType<typeof specSchema> | undefined;
+
+type SchemaNode = { readonly [k: string]: unknown };
+
+/** Follows `$ref` and takes the `then` branch (ops' mapping form) of a schema node. */
+function resolveSchema(node: unknown): SchemaNode | undefined {
+  cachedSchema ??= specSchema();
+  let s = node as SchemaNode | undefined;
+  for (let i = 0; i < 8 && s !== undefined; i++) {
+    if (typeof s["$ref"] === "string") {
+      s = (cachedSchema["definitions"] as SchemaNode)[
+        (s["$ref"] as string).split("/").pop()!
+      ] as SchemaNode;
+    } else if (s["then"] !== undefined && s["properties"] === undefined)
+      s = s["then"] as SchemaNode;
+    else return s;
+  }
+  return s;
+}
+
+/** The keys the spec schema allows for the mapping at an instance path, for "did you mean" hints. */
+export function allowedKeysAt(instancePath: string): string[] {
+  cachedSchema ??= specSchema();
+  let s = resolveSchema(cachedSchema);
+  for (const raw of instancePath.split("/").slice(1)) {
+    if (s === undefined) return [];
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const props = s["properties"] as SchemaNode | undefined;
+    if (/^\d+$/.test(seg) && s["items"] !== undefined) s = resolveSchema(s["items"]);
+    else if (props !== undefined && Object.hasOwn(props, seg)) s = resolveSchema(props[seg]);
+    else if (typeof s["additionalProperties"] === "object")
+      s = resolveSchema(s["additionalProperties"]);
+    else return [];
+  }
+  const props = s?.["properties"] as SchemaNode | undefined;
+  return props ? Object.keys(props) : [];
+}
+
+/** Validates a parsed file against the spec schema; errors point at the YAML nodes. */
+export function validateDocument(root: LNode): Diagnostic[] {
+  const validate = validators["validateSpec"]!;
+  if (validate(toPlain(root))) return [];
+  return mapSchemaErrors(validate.errors ?? [], {
+    locate(pointer) {
+      const { node, keyLoc } = locate(root, pointer);
+      return keyLoc === undefined ? { loc: node.loc } : { loc: node.loc, keyLoc };
+    },
+    allowedKeys: (_schemaPath, instancePath) => allowedKeysAt(instancePath),
+  });
+}
+
+/** One interpolated attribute of a layer, with where it was written. */
+export interface LocatedAttr {
+  readonly value: unknown;
+  /** The value's location. */
+  readonly loc: SourceLocation;
+  /** The key's location. */
+  readonly keyLoc: SourceLocation;
+}
+
+/** Validates a layer's interpolated attributes against its op's strict schema. */
+export function validateAttrs(
+  op: OpName,
+  attrs: ReadonlyMap<string, LocatedAttr>,
+  layerLoc: SourceLocation,
+  related: readonly RelatedLocation[],
+): Diagnostic[] {
+  const validate = validators[`validateAttrs_${op}`]!;
+  const plain: Record<string, unknown> = {};
+  for (const [k, a] of attrs) plain[k] = a.value;
+  if (validate(plain)) return [];
+  return mapSchemaErrors(validate.errors ?? [], {
+    locate(pointer) {
+      const key = pointer.split("/")[1];
+      const attr = key === undefined ? undefined : attrs.get(key);
+      if (attr === undefined) return { loc: layerLoc };
+      return pointer.split("/").length === 2
+        ? { loc: attr.loc, keyLoc: attr.keyLoc }
+        : { loc: attr.loc };
+    },
+    allowedKeys: () => ["name", "from", "as", ...Object.keys(OPS[op].attrs.properties)],
+    related,
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Golden diffs: each folder of diff-fixtures/ (except `_lib`) holds old.yaml and new.yaml (and the
+ * libraries they import); the diff is compared with expected.txt, expected.md and expected.json.
+ * Refresh with `UPDATE_GOLDEN=1 npx vitest run packages/compiler/test/diff-golden.test.ts` and
+ * review the change. Besides the text, each case asserts what the issue asks of it.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  type ArchDiff,
+  compileFile,
+  diffGraphs,
+  formatDiagnostic,
+  type Graph,
+  renderDiffMarkdown,
+  renderDiffText,
+} from "../src/index.js";
+
+const FIXTURES = join(import.meta.dirname, "diff-fixtures");
+const UPDATE = process.env["UPDATE_GOLDEN"] === "1";
+
+/** Compiles `file` of a case folder; origins name files relative to the folder. */
+function compileCase(dir: string, file: string): Graph {
+  const result = compileFile(file, { readFile: (p) => readFileSync(join(dir, p)) });
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (result.graph === undefined || errors.length > 0) {
+    throw new Error(`${dir}/${file}:\n${result.diagnostics.map(formatDiagnostic).join("\n")}`);
+  }
+  return result.graph;
+}
+
+function golden(path: string, actual: string): void {
+  if (UPDATE) writeFileSync(path, actual);
+  expect(existsSync(path), `${path} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
+  expect(actual).toBe(readFileSync(path, "utf8"));
+}
+
+/** What each case must show, whatever the wording of the golden files. */
+const CHECKS: Record<string, (d: ArchDiff) => void> = {
+  "same-architecture-rewritten": (d) => {
+    expect(d.same).toBe(true);
+    expect(d.groups).toEqual([]);
+    expect(d.weights.verdict).toBe("all");
+  },
+  "deeper-stage4": (d) => {
+    expect(d.same).toBe(false);
+    expect(d.summary.layersAdded).toBe(170);
+    expect(d.summary.layersRemoved).toBe(0);
+    expect(d.groups).toHaveLength(1);
+    const g = d.groups[0]!;
+    expect(g.kind === "added" && g.blocks).toEqual({
+      block: "bottleneck",
+      instances: 17,
+      first: "res4g",
+      last: "res4w",
+    });
+    expect(d.weights.verdict).toBe("all");
+    expect(d.weights.loads).toBe(d.weights.old);
+  },
+  "template-kernel-size": (d) => {
+    expect(d.groups).toHaveLength(1);
+    const g = d.groups[0]!;
+    expect(g.kind).toBe("changed");
+    if (g.kind !== "changed") return;
+    expect(g.attrs).toEqual([{ attr: "kernel_size", old: [3, 3], new: [5, 5] }]);
+    expect(g.layers).toHaveLength(16);
+    expect(g.origin?.block).toBe("bottleneck");
+    expect(d.weights.verdict).toBe("partial");
+    expect(d.weights.shapeChanged).toHaveLength(16);
+  },
+  "renamed-layer": (d) => {
+    expect(d.summary.layersRenamed).toBe(1);
+    expect(d.weights.verdict).toBe("partial");
+    expect(d.weights.missing.map((w) => w.name)).toEqual(["conv1/kernel", "conv1/bias"]);
+    expect(d.weights.missing[0]!.renamedTo).toBe("stem_conv");
+    expect(d.weights.fresh).toEqual(["stem_conv/kernel", "stem_conv/bias"]);
+  },
+  "classes-changed": (d) => {
+    expect(d.layers.changed.map((c) => c.name)).toEqual(["fc10"]);
+    expect(d.layers.added).toEqual([]);
+    expect(d.layers.removed).toEqual([]);
+    expect(d.io.outputs).toEqual([
+      { index: 0, oldName: "fc6", newName: "fc10", oldShape: [6], newShape: [10] },
+    ]);
+    expect(d.weights.missing.map((w) => w.name)).toEqual(["fc6/kernel", "fc6/bias"]);
+  },
+  "input-shape-changed": (d) => {
+    expect(d.weights.verdict).toBe("all");
+    expect(d.io.inputs).toEqual([
+      {
+        index: 0,
+        oldName: "input_1",
+        newName: "input_1",
+        oldShape: [64, 64, 3],
+        newShape: [128, 128, 3],
+      },
+    ]);
+    const derived = d.groups.find((g) => g.kind === "derived");
+    expect(derived?.kind === "derived" && derived.inputChange?.new).toEqual([128, 128, 3]);
+    expect(d.groups.filter((g) => g.kind !== "derived")).toEqual([]);
+  },
+};
+
+const cases = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && !e.name.startsWith("_"))
+  .map((e) => e.name)
+  .sort();
+
+describe("rsc diff golden fixtures", () => {
+  it("covers every case the issue lists", () => {
+    expect(cases).toEqual(Object.keys(CHECKS).sort());
+  });
+
+  for (const name of cases) {
+    it(name, () => {
+      const dir = join(FIXTURES, name);
+      const diff = diffGraphs(compileCase(dir, "old.yaml"), compileCase(dir, "new.yaml"), {
+        oldSource: "old.yaml",
+        newSource: "new.yaml",
+      });
+      CHECKS[name]?.(diff);
+      golden(join(dir, "expected.txt"), renderDiffText(diff));
+      golden(join(dir, "expected.md"), renderDiffMarkdown(diff));
+      golden(join(dir, "expected.json"), `${JSON.stringify(diff, null, 2)}\n`);
+    });
+  }
+});

@@ -1,0 +1,148 @@
+/** The shipped specs: structure, names, parameter totals (against Keras / torchvision), round trip. */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  canonicalJson,
+  compileFile,
+  compileSource,
+  expandToSpec,
+  type Graph,
+  graphParamCounts,
+} from "../src/index.js";
+
+const specs = join(import.meta.dirname, "../../../specs");
+const compile = (name: string, set?: Record<string, string>) => {
+  const result = compileFile(join(specs, name), set ? { set } : {});
+  expect(result.diagnostics).toEqual([]);
+  return result as Required<typeof result>;
+};
+const node = (g: Graph, name: string) => g.nodes.find((n) => n.name === name)!;
+
+describe("resnet50 (Coursera)", () => {
+  const { graph, info } = compile("resnet50.yaml");
+  it("matches Keras's model.summary() totals", () => {
+    expect(graphParamCounts(graph)).toEqual({
+      total: 23_600_006,
+      trainable: 23_546_886,
+      nonTrainable: 53_120,
+    });
+  });
+  it("has the assignment's layers, names and shapes", () => {
+    expect(graph.nodes).toHaveLength(177);
+    expect(graph.inputs).toEqual(["input_1"]);
+    expect(graph.outputs).toEqual(["fc6"]);
+    expect(node(graph, "conv1").outputShape).toEqual([32, 32, 64]);
+    expect(node(graph, "max_pooling2d").outputShape).toEqual([15, 15, 64]);
+    expect(node(graph, "res2a_branch1").inputs).toEqual(["max_pooling2d"]);
+    expect(node(graph, "bn2a_branch1").outputShape).toEqual([15, 15, 256]);
+    expect(node(graph, "res3a_branch2a").attrs).toMatchObject({
+      strides: [2, 2],
+      kernel_size: [1, 1],
+    });
+    expect(node(graph, "res4f_branch2c").outputShape).toEqual([4, 4, 1024]);
+    expect(node(graph, "res5c_branch2c").outputShape).toEqual([2, 2, 2048]);
+    expect(node(graph, "avg_pool").outputShape).toEqual([1, 1, 2048]);
+    expect(node(graph, "fc6").attrs).toMatchObject({ units: 6, activation: "softmax" });
+    expect(node(graph, "bn_conv1").attrs).toMatchObject({ epsilon: 1e-3, momentum: 0.99 });
+    expect(
+      graph.nodes
+        .filter((n) => n.op === "add")
+        .map((n) => n.name)
+        .slice(0, 2),
+    ).toEqual(["add", "add_1"]);
+    expect(graph.nodes.filter((n) => n.op === "conv2d").every((n) => n.params.length === 2)).toBe(
+      true,
+    );
+  });
+  it("keeps template call sites in each node's origin", () => {
+    const origin = node(graph, "res3b_branch2b").origin;
+    expect(origin.file.endsWith("blocks/resnet.yaml")).toBe(true);
+    expect(origin.callSites).toHaveLength(1);
+    expect(origin.callSites[0]!.file.endsWith("resnet50.yaml")).toBe(true);
+    expect(origin.callSites[0]!.block).toBe("bottleneck");
+    expect(info.files.map((f) => f.split("/").pop())).toEqual(["resnet50.yaml", "resnet.yaml"]);
+    expect(info.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it("takes --set overrides", () => {
+    const ten = compile("resnet50.yaml", { classes: "10", input_shape: "[96, 96, 3]" }).graph;
+    expect(ten.outputs).toEqual(["fc10"]);
+    expect(node(ten, "conv1").outputShape).toEqual([48, 48, 64]);
+  });
+  it("compiles in a few milliseconds once warm", () => {
+    for (let i = 0; i < 3; i++) compileFile(join(specs, "resnet50.yaml"));
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) compileFile(join(specs, "resnet50.yaml"));
+    // About 10-20 ms on an idle 2-core machine; the bound leaves room for a busy CI runner.
+    expect((performance.now() - started) / 10).toBeLessThan(150);
+  });
+});
+
+describe("resnet101 (Keras conventions, Caffe names)", () => {
+  const { graph } = compile("resnet101.yaml");
+  it("matches keras.applications.ResNet101's total", () => {
+    expect(graphParamCounts(graph)).toEqual({
+      total: 44_707_176,
+      trainable: 44_601_832,
+      nonTrainable: 105_344,
+    });
+  });
+  it("names stage 4 res4a, res4b1 .. res4b22", () => {
+    const stage4 = graph.nodes
+      .filter((n) => /^res4[a-z0-9]+_branch2a$/.test(n.name))
+      .map((n) => n.name);
+    expect(stage4).toHaveLength(23);
+    expect(stage4[0]).toBe("res4a_branch2a");
+    expect(stage4[1]).toBe("res4b1_branch2a");
+    expect(stage4.at(-1)).toBe("res4b22_branch2a");
+    expect(node(graph, "avg_pool").outputShape).toEqual([1, 1, 2048]);
+    expect(graph.outputs).toEqual(["fc1000"]);
+  });
+});
+
+describe("resnet18 (torchvision)", () => {
+  const { graph } = compile("resnet18.yaml");
+  it("has torchvision's 11,689,512 trainable params plus 9,600 BN moving statistics", () => {
+    expect(graphParamCounts(graph)).toEqual({
+      total: 11_699_112,
+      trainable: 11_689_512,
+      nonTrainable: 9_600,
+    });
+  });
+  it("uses torch's arithmetic: 112 after conv1, 56 after maxpool, 7 at the end, no conv biases", () => {
+    expect(node(graph, "conv1").outputShape).toEqual([112, 112, 64]);
+    expect(node(graph, "maxpool").outputShape).toEqual([56, 56, 64]);
+    expect(node(graph, "layer4_1_out").outputShape).toEqual([7, 7, 512]);
+    expect(graph.nodes.filter((n) => n.op === "conv2d").every((n) => n.params.length === 1)).toBe(
+      true,
+    );
+    expect(node(graph, "bn1").attrs).toMatchObject({ epsilon: 1e-5, momentum: 0.9 });
+    expect(node(graph, "layer1_0_add").inputs).toEqual(["layer1_0_bn2", "maxpool"]);
+    expect(node(graph, "layer2_0_add").inputs).toEqual(["layer2_0_bn2", "layer2_0_downsample_bn"]);
+  });
+});
+
+describe("the ResNet-50 spec reads well", () => {
+  it("is well under 150 lines with its block library", async () => {
+    const { readFileSync } = await import("node:fs");
+    const lines = (f: string) => readFileSync(join(specs, f), "utf8").split("\n").length;
+    expect(lines("resnet50.yaml") + lines("blocks/resnet.yaml")).toBeLessThan(130);
+  });
+});
+
+describe("expandToSpec round trip", () => {
+  const files = readdirSync(specs).filter((f) => f.endsWith(".yaml"));
+  it("covers every spec", () => expect(files.length).toBeGreaterThanOrEqual(5));
+  for (const file of files) {
+    it(`${file}: the expanded spec compiles to the same graph`, () => {
+      const { graph, info } = compile(file);
+      const text = expandToSpec(graph, { seed: info.seed });
+      expect(text).not.toMatch(/stage:|import:|params:|\{[a-z]/);
+      const again = compileSource(text, join(specs, `expanded-${file}`));
+      expect(again.diagnostics).toEqual([]);
+      expect(canonicalJson(again.graph!)).toBe(canonicalJson(graph));
+      expect(again.info!.hash).toBe(info.hash);
+      expect(again.info!.seed).toBe(info.seed);
+    });
+  }
+});

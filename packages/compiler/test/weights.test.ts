@@ -1,0 +1,234 @@
+import { describe, expect, it } from "vitest";
+import {
+  fans,
+  type Graph,
+  initParams,
+  initTensor,
+  initWeights,
+  nameParams,
+  type ParamSpec,
+  uniformStream,
+} from "../src/index.js";
+
+/** `n` kernels' worth of ParamSpecs for independence tests. */
+function kernel(name: string, shape: readonly number[]): ParamSpec {
+  return { name, suffix: "kernel", shape, initializer: "glorot_uniform", trainable: true };
+}
+
+function moments(values: Float32Array): {
+  mean: number;
+  variance: number;
+  min: number;
+  max: number;
+} {
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = sum / values.length;
+  let squares = 0;
+  for (const v of values) squares += (v - mean) ** 2;
+  return { mean, variance: squares / values.length, min, max };
+}
+
+describe("fans (Keras's rule)", () => {
+  it("counts the receptive field into fan_in and fan_out", () => {
+    expect(fans([7, 7, 3, 64])).toEqual({ fanIn: 147, fanOut: 3136 });
+    expect(fans([1, 1, 256, 64])).toEqual({ fanIn: 256, fanOut: 64 });
+    expect(fans([2048, 6])).toEqual({ fanIn: 2048, fanOut: 6 });
+    expect(fans([10])).toEqual({ fanIn: 10, fanOut: 10 });
+  });
+});
+
+describe("glorot_uniform distribution", () => {
+  // 3x3x256x256 = 589,824 values: large enough for tight statistics, fast enough for a unit test.
+  const shape = [3, 3, 256, 256];
+  const limit = Math.sqrt(6 / (9 * 256 + 9 * 256));
+  const values = initTensor(0, "res4b_branch2b/kernel", shape, "glorot_uniform");
+  const n = values.length;
+  const { mean, variance, min, max } = moments(values);
+
+  it("has the kernel's size", () => {
+    expect(n).toBe(589_824);
+  });
+
+  it("stays within ±limit and reaches close to both ends", () => {
+    expect(min).toBeGreaterThanOrEqual(-Math.fround(limit));
+    expect(max).toBeLessThanOrEqual(Math.fround(limit));
+    expect(min).toBeLessThan(-0.999 * limit);
+    expect(max).toBeGreaterThan(0.999 * limit);
+  });
+
+  it("has mean ~0 (within 5 standard errors)", () => {
+    const standardError = Math.sqrt(limit ** 2 / 3 / n);
+    expect(Math.abs(mean)).toBeLessThan(5 * standardError);
+  });
+
+  it("has variance limit²/3 (within 1%)", () => {
+    expect(variance / (limit ** 2 / 3)).toBeCloseTo(1, 2);
+    expect(Math.abs(variance / (limit ** 2 / 3) - 1)).toBeLessThan(0.01);
+  });
+
+  it("is flat: each of 20 bins holds n/20 within 5 standard deviations", () => {
+    const bins = new Array<number>(20).fill(0);
+    for (const v of values) bins[Math.min(19, Math.floor(((v + limit) / (2 * limit)) * 20))]!++;
+    const expected = n / 20;
+    const sd = Math.sqrt(n * (1 / 20) * (19 / 20));
+    for (const count of bins) expect(Math.abs(count - expected)).toBeLessThan(5 * sd);
+  });
+
+  it("has no serial correlation between neighbours", () => {
+    let products = 0;
+    for (let i = 1; i < n; i++) products += (values[i]! - mean) * (values[i - 1]! - mean);
+    const lag1 = products / (n - 1) / variance;
+    expect(Math.abs(lag1)).toBeLessThan(5 / Math.sqrt(n));
+  });
+});
+
+describe("stability", () => {
+  // Computed once and cross-checked against an independent Python implementation of the
+  // documented generator (FNV-1a -> splitmix32 -> xoshiro128**, 24-bit uniforms). A change here
+  // changes every model's initial weights: it needs a format note, not a golden update.
+  it("gives the golden first values of conv1/kernel, seed 0", () => {
+    const k = initTensor(0, "conv1/kernel", [7, 7, 3, 64], "glorot_uniform");
+    expect(Array.from(k.subarray(0, 6))).toEqual(
+      [
+        -0.0078049092553555965, 0.02649490348994732, 0.0077395192347466946, -0.0035751175601035357,
+        -0.027309445664286613, -0.0299566388130188,
+      ].map(Math.fround),
+    );
+  });
+
+  it("gives the golden first values of fc6/kernel, seed 42", () => {
+    const k = initTensor(42, "fc6/kernel", [2048, 6], "glorot_uniform");
+    expect(Array.from(k.subarray(0, 4))).toEqual(
+      [0.02718866989016533, -0.003753218101337552, 0.02013333886861801, 0.03352808579802513].map(
+        Math.fround,
+      ),
+    );
+  });
+
+  it("gives the golden uniform stream, consistent with the kernel values", () => {
+    const next = uniformStream(0, "conv1/kernel");
+    const u = [next(), next(), next()];
+    expect(u).toEqual([0.4087153673171997, 0.8098790049552917, 0.5905198454856873]);
+    // Same stream as the kernel: value = (2u - 1) * limit.
+    const limit = Math.sqrt(6 / (147 + 3136));
+    const k = initTensor(0, "conv1/kernel", [7, 7, 3, 64], "glorot_uniform");
+    expect(k[0]).toBe(Math.fround((2 * u[0]! - 1) * limit));
+  });
+
+  it("continues the stream across its internal buffer without a seam", () => {
+    const next = uniformStream(3, "x/kernel");
+    const streamed = Array.from({ length: 3000 }, next);
+    const k = initTensor(3, "x/kernel", [3000, 3000], "glorot_uniform");
+    const limit = Math.sqrt(6 / 6000);
+    for (const i of [0, 1023, 1024, 1025, 2047, 2048, 2999])
+      expect(k[i]).toBe(Math.fround((2 * streamed[i]! - 1) * limit));
+  });
+
+  it("is the same on every call", () => {
+    const a = initTensor(7, "res2a_branch2a/kernel", [1, 1, 64, 64], "glorot_uniform");
+    const b = initTensor(7, "res2a_branch2a/kernel", [1, 1, 64, 64], "glorot_uniform");
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+  });
+});
+
+describe("independence", () => {
+  const params = [
+    kernel("conv1/kernel", [3, 3, 3, 8]),
+    kernel("conv2/kernel", [3, 3, 8, 8]),
+    kernel("fc/kernel", [32, 4]),
+  ];
+
+  it("renaming or removing one layer changes no other tensor", () => {
+    const before = initParams(params, 0);
+    const renamed = initParams([kernel("conv1x/kernel", [3, 3, 3, 8]), params[1]!, params[2]!], 0);
+    const removed = initParams([params[2]!], 0);
+    expect(renamed.get("conv2/kernel")).toEqual(before.get("conv2/kernel"));
+    expect(renamed.get("fc/kernel")).toEqual(before.get("fc/kernel"));
+    expect(removed.get("fc/kernel")).toEqual(before.get("fc/kernel"));
+    expect(renamed.get("conv1x/kernel")).not.toEqual(before.get("conv1/kernel"));
+  });
+
+  it("does not depend on the order of the parameters", () => {
+    const forward = initParams(params, 5);
+    const backward = initParams([...params].reverse(), 5);
+    for (const p of params) expect(backward.get(p.name)).toEqual(forward.get(p.name));
+  });
+
+  it("gives same-shaped tensors of different layers different values", () => {
+    const a = initTensor(0, "conv2/kernel", [3, 3, 8, 8], "glorot_uniform");
+    const b = initTensor(0, "conv3/kernel", [3, 3, 8, 8], "glorot_uniform");
+    const same = a.filter((v, i) => v === b[i]).length;
+    expect(same).toBeLessThan(3);
+  });
+
+  it("gives different values for different seeds", () => {
+    const a = initTensor(0, "conv1/kernel", [3, 3, 3, 8], "glorot_uniform");
+    const b = initTensor(1, "conv1/kernel", [3, 3, 3, 8], "glorot_uniform");
+    const c = initTensor(2 ** 31 - 1, "conv1/kernel", [3, 3, 3, 8], "glorot_uniform");
+    expect(a.filter((v, i) => v === b[i]).length).toBeLessThan(3);
+    expect(a.filter((v, i) => v === c[i]).length).toBeLessThan(3);
+  });
+
+  it("gives 1000 seeds 1000 different streams", () => {
+    const starts = new Set<string>();
+    for (let seed = 0; seed < 1000; seed++) {
+      const next = uniformStream(seed, "conv1/kernel");
+      starts.add([next(), next()].join());
+    }
+    expect(starts.size).toBe(1000);
+  });
+});
+
+describe("constant initializers and whole graphs", () => {
+  it("fills zeros and ones", () => {
+    expect(Array.from(initTensor(0, "b/bias", [5], "zeros"))).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(initTensor(0, "bn/gamma", [2, 2], "ones"))).toEqual([1, 1, 1, 1]);
+    expect(initTensor(0, "b/bias", [0], "zeros")).toHaveLength(0);
+  });
+
+  it("initialises every parameter of a graph by its Keras name", () => {
+    const origin = { file: "t.yaml", line: 1, column: 1, callSites: [] };
+    const graph: Graph = {
+      name: "t",
+      inputs: ["in"],
+      outputs: ["bn"],
+      nodes: [
+        {
+          name: "in",
+          op: "input",
+          inputs: [],
+          attrs: { shape: [4] },
+          params: [],
+          outputShape: [4],
+          origin,
+        },
+        {
+          name: "bn",
+          op: "batch_normalization",
+          inputs: ["in"],
+          attrs: { axis: -1, epsilon: 1e-3, momentum: 0.99, center: true, scale: true },
+          params: nameParams("bn", [
+            { suffix: "gamma", shape: [4], initializer: "ones", trainable: true },
+            { suffix: "beta", shape: [4], initializer: "zeros", trainable: true },
+            { suffix: "moving_mean", shape: [4], initializer: "zeros", trainable: false },
+            { suffix: "moving_variance", shape: [4], initializer: "ones", trainable: false },
+          ]),
+          outputShape: [4],
+          origin,
+        },
+      ],
+    };
+    const w = initWeights(graph, 0);
+    expect([...w.keys()]).toEqual(["bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance"]);
+    expect(Array.from(w.get("bn/moving_variance")!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from(w.get("bn/beta")!)).toEqual([0, 0, 0, 0]);
+    expect(w.get("bn/gamma")).toBeInstanceOf(Float32Array);
+  });
+});
