@@ -2,7 +2,15 @@
  * Atomic output: write to a temporary sibling, then rename, so a failure (or Ctrl-C) never leaves
  * a half-written model behind. Only the CLI writes to disk.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
@@ -34,6 +42,38 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (error) {
     removeQuietly(tmp);
+    throw ioError("write", path, error);
+  }
+}
+
+/**
+ * Writes one file atomically from a stream of chunks: `produce` calls `write` for each chunk in
+ * order, and each chunk is on disk before `write` returns, so a producer may reuse its buffer.
+ * Nothing the size of the whole file is held in memory (ResNet-50's 94 MB model is written from
+ * one tensor-sized buffer), and files over a Buffer's 4 GB limit can be written at all.
+ * A CliError thrown by `produce` is passed on as is; any other failure is an I/O error (exit 2).
+ */
+export function writeFileAtomicChunks(
+  path: string,
+  produce: (write: (chunk: Uint8Array) => void) => void,
+): void {
+  const tmp = tempSibling(path);
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const handle = openSync(tmp, "w");
+    fd = handle;
+    produce((chunk) => {
+      for (let done = 0; done < chunk.byteLength; )
+        done += writeSync(handle, chunk, done, chunk.byteLength - done);
+    });
+    fd = undefined;
+    closeSync(handle);
+    renameSync(tmp, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    removeQuietly(tmp);
+    if (error instanceof CliError) throw error;
     throw ioError("write", path, error);
   }
 }

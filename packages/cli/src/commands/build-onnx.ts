@@ -7,7 +7,7 @@ import { basename, join } from "node:path";
 import { type EncodedFile, onnxBackend } from "@rsc/backend-onnx";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import * as atomic from "../fs-atomic.js";
+import { writeFileAtomicChunks } from "../fs-atomic.js";
 import { RSC_VERSION } from "../version.js";
 import type { BuildProduct, BuildRequest, BuildTarget } from "./build.js";
 
@@ -18,17 +18,12 @@ function parseThreshold(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-/** A streaming atomic writer, when fs-atomic.ts has one (requested in notes/requests.md). */
-type ChunkWriter = (path: string, produce: (write: (chunk: Uint8Array) => void) => void) => void;
-const writeChunks = (atomic as { writeFileAtomicChunks?: ChunkWriter }).writeFileAtomicChunks;
-
 /**
- * Writes an encoded file atomically: streamed tensor by tensor when fs-atomic can (no 94 MB model
- * buffer for ResNet-50: faster and smaller), else gathered into one buffer first.
+ * Writes an encoded file atomically, streamed tensor by tensor: no 94 MB model buffer for
+ * ResNet-50 (faster and smaller), and no 4 GB Buffer limit for external data.
  */
 function write(path: string, file: EncodedFile): void {
-  if (writeChunks !== undefined) writeChunks(path, (sink) => file.writeTo(sink));
-  else atomic.writeFileAtomic(path, file.bytes());
+  writeFileAtomicChunks(path, (sink) => file.writeTo(sink));
 }
 
 /** The ONNX build target. */
