@@ -34,7 +34,7 @@ const warmup = Number(values.warmup);
 const bare = { label: "node -e 0", argv: ["-e", "0"] };
 const check = {
   label: `rsc check ${values.spec}`,
-  argv: [join("packages", "cli", "dist", "bin.js"), "check", values.spec],
+  argv: [join("packages", "cli", "bin", "rsc.js"), "check", values.spec],
 };
 
 /** Runs one command once; returns wall milliseconds. */

@@ -39,7 +39,7 @@ const target = Number(values.target);
 const bare = { label: "node -e 0", argv: ["-e", "0"], ok: [0] };
 const diff = {
   label: `rsc diff ${values.old} ${values.new.split("/").pop()}`,
-  argv: [join("packages", "cli", "dist", "bin.js"), "diff", values.old, values.new],
+  argv: [join("packages", "cli", "bin", "rsc.js"), "diff", values.old, values.new],
   ok: [0, 1],
 };
 

@@ -43,7 +43,7 @@ const commands = [
     label: `rsc build ${values.spec} --target onnx`,
     argv: [
       process.execPath,
-      join(root, "packages", "cli", "dist", "bin.js"),
+      join(root, "packages", "cli", "bin", "rsc.js"),
       "build",
       values.spec,
       "--target",

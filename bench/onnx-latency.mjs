@@ -55,7 +55,7 @@ if (!values.rsc)
   run(
     [
       process.execPath,
-      join(root, "packages/cli/dist/bin.js"),
+      join(root, "packages/cli/bin/rsc.js"),
       "build",
       "specs/resnet50.yaml",
       "-t",

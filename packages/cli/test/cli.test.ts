@@ -1,5 +1,5 @@
 /**
- * The built `rsc` bin run as a real child process (`node packages/cli/dist/bin.js`; the root
+ * The built `rsc` bin run as a real child process (`node packages/cli/bin/rsc.js`; the root
  * `test` script runs `tsc -b` first): exit statuses, what goes to stdout and stderr, JSON
  * envelopes, golden text, and that bad input never shows a stack trace.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "packages", "cli", "dist", "bin.js");
+const bin = join(root, "packages", "cli", "bin", "rsc.js");
 const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-cli-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 /**
- * `rsc diff` as a real child process (`node packages/cli/dist/bin.js`, built by the root `test`
+ * `rsc diff` as a real child process (`node packages/cli/bin/rsc.js`, built by the root `test`
  * script's `tsc -b`), against a real temporary git repository for the `REV:path` form: the spec
  * and the library it imports are both read at the revision.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "packages", "cli", "dist", "bin.js");
+const bin = join(root, "packages", "cli", "bin", "rsc.js");
 const repo = mkdtempSync(join(tmpdir(), "rsc-diff-git-"));
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 

@@ -16,7 +16,7 @@ import { graphFormat } from "../src/commands/graph-run.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..", "..");
-const bin = join(root, "packages", "cli", "dist", "bin.js");
+const bin = join(root, "packages", "cli", "bin", "rsc.js");
 const goldens = join(here, "graph-golden");
 const tiny = join(goldens, "tiny.yaml");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-graph-test-"));

@@ -9,7 +9,7 @@ import { expect } from "vitest";
 
 /** The repository root. */
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "packages", "cli", "dist", "bin.js");
+const bin = join(root, "packages", "cli", "bin", "rsc.js");
 
 /** One finished run. */
 export interface Run {

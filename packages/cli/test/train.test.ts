@@ -119,7 +119,7 @@ describe("rsc train", () => {
     const out = join(tmp, "interrupted");
     const child = spawn(
       process.execPath,
-      [join(root, "packages/cli/dist/bin.js"), ...TRAIN, "--epochs", "500", "-o", out],
+      [join(root, "packages/cli/bin/rsc.js"), ...TRAIN, "--epochs", "500", "-o", out],
       {
         stdio: ["ignore", "ignore", "pipe"],
       },

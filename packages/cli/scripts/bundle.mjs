@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * Bundles the `rsc` bin (tsc's output in dist/) into bin/: one module for the start-up path
+ * (cli + compiler + yaml + commander + ajv's runtime helpers) and one chunk per lazily imported
+ * command. Node then resolves and compiles a handful of files instead of ~150 modules, which is
+ * most of `rsc check`'s start-up cost (issue 2's target: within 3x of `node -e 0`).
+ *
+ * Kept external (loaded from node_modules when a command needs them): the backends, which bring
+ * native and wasm runtimes that resolve their own files, and the other heavy run-time packages.
+ * yaml is taken from its ESM build (its "default" export condition) so it is tree-shaken and not
+ * wrapped in CommonJS shims.
+ *
+ * Usage: node packages/cli/scripts/bundle.mjs  (run by the root `build` script after `tsc -b`).
+ */
+import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "rolldown";
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), "..");
+const compilerRequire = createRequire(join(cli, "..", "compiler", "package.json"));
+const yamlEsm = join(dirname(compilerRequire.resolve("yaml/package.json")), "browser", "index.js");
+const out = join(cli, "bin");
+
+rmSync(out, { recursive: true, force: true });
+await build({
+  cwd: cli,
+  input: { rsc: join(cli, "dist", "bin.js") },
+  platform: "node",
+  resolve: { alias: { yaml: yamlEsm } },
+  external: [
+    /^@rsc\/backend-/,
+    /^h5wasm/,
+    /^@viz-js\//,
+    /^cli-progress$/,
+    /^onnxruntime-node/,
+    /^@tensorflow\//,
+  ],
+  output: {
+    dir: out,
+    format: "esm",
+    minify: true,
+    entryFileNames: "[name].js",
+    chunkFileNames: "[name]-[hash].js",
+    sourcemap: true,
+  },
+  logLevel: "warn",
+});
