@@ -5,8 +5,11 @@
  * command. Node then resolves and compiles a handful of files instead of ~150 modules, which is
  * most of `rsc check`'s start-up cost (issue 2's target: within 3x of `node -e 0`).
  *
- * Kept external (loaded from node_modules when a command needs them): the backends, which bring
- * native and wasm runtimes that resolve their own files, and the other heavy run-time packages.
+ * The ONNX backend is bundled too (with onnx-proto and protobufjs), so `rsc build --target onnx`
+ * loads one copy of the compiler and no CommonJS module graph. Kept external (loaded from
+ * node_modules when a command needs them): onnxruntime (through `@rsc/backend-onnx/runtime`,
+ * which resolves its native binaries from its own package), the tfjs backend and its runtimes,
+ * and the other heavy run-time packages.
  * yaml is taken from its ESM build (its "default" export condition) so it is tree-shaken and not
  * wrapped in CommonJS shims.
  *
@@ -30,7 +33,8 @@ await build({
   platform: "node",
   resolve: { alias: { yaml: yamlEsm } },
   external: [
-    /^@rsc\/backend-/,
+    "@rsc/backend-onnx/runtime",
+    /^@rsc\/backend-tfjs/,
     /^h5wasm/,
     /^@viz-js\//,
     /^cli-progress$/,
