@@ -6,6 +6,7 @@ import {
   type Diagnostic,
   type Graph,
   graphParamCounts,
+  isLazyWeightMap,
   type Node,
   type OpName,
   type WeightMap,
@@ -202,17 +203,42 @@ export function emitOnnx(
     payloads.push(payload);
     tensorBytes += payload.byteLength;
   };
-  // One reusable buffer for reordered kernels (the largest ResNet-50 kernel is 9.4 MB).
-  let scratch = new Float32Array(0);
-  const reorderedPayload = (data: Float32Array, transform: WeightTransform): TensorPayload => ({
-    byteLength: data.byteLength,
-    bytes() {
-      if (scratch.length < data.length) scratch = new Float32Array(data.length);
-      const out = scratch.subarray(0, data.length);
-      transform.data(data, out);
-      return float32Bytes(out);
-    },
-  });
+  // Two buffers reused for every tensor, allocated once at the largest tensor's size (ResNet-50's
+  // is 9.4 MB) when the first payload is written (all lowering is done by then): weights
+  // generated on demand go to `generated`, kernels reordered for ONNX to `reordered`.
+  let largest = 0;
+  const buffers = { generated: new Float32Array(0), reordered: new Float32Array(0) };
+  const buffer = (key: keyof typeof buffers, length: number): Float32Array => {
+    if (buffers[key].length < length) buffers[key] = new Float32Array(Math.max(length, largest));
+    return buffers[key].subarray(0, length);
+  };
+  const reorder = (data: Float32Array, transform: WeightTransform | undefined): Float32Array => {
+    if (transform === undefined) return data;
+    const out = buffer("reordered", data.length);
+    transform.data(data, out);
+    return out;
+  };
+  const lazyWeights = isLazyWeightMap(weights) ? weights : undefined;
+  const weightPayload = (
+    name: string,
+    length: number,
+    transform: WeightTransform | undefined,
+  ): TensorPayload => {
+    largest = Math.max(largest, length);
+    if (lazyWeights === undefined) {
+      const held = weights.get(name)!;
+      if (transform === undefined) return bytesPayload(float32Bytes(held));
+      return { byteLength: held.byteLength, bytes: () => float32Bytes(reorder(held, transform)) };
+    }
+    return {
+      byteLength: length * Float32Array.BYTES_PER_ELEMENT,
+      bytes() {
+        const data = buffer("generated", length);
+        lazyWeights.fill(name, data);
+        return float32Bytes(reorder(data, transform));
+      },
+    };
+  };
 
   for (const node of graph.nodes) {
     if (foldedAway.has(node.name)) continue;
@@ -263,17 +289,18 @@ export function emitOnnx(
       weight(suffix, transform?: WeightTransform) {
         const spec = node.params.find((p) => p.suffix === suffix);
         const name = `${node.name}/${suffix}`;
-        const data = weights.get(name);
+        const length =
+          lazyWeights === undefined ? weights.get(name)?.length : lazyWeights.lengthOf(name);
         const expected = spec?.shape ?? [];
         const size = expected.reduce((a, b) => a * b, 1);
-        if (data === undefined) {
+        if (length === undefined) {
           diagnostics.push(nodeDiagnostic(node, "RSC401", `weight '${name}' is missing`));
-        } else if (data.length !== size) {
+        } else if (length !== size) {
           diagnostics.push(
             nodeDiagnostic(
               node,
               "RSC401",
-              `weight '${name}' has ${data.length} values, expected ${size} for shape [${expected.join(", ")}]`,
+              `weight '${name}' has ${length} values, expected ${size} for shape [${expected.join(", ")}]`,
             ),
           );
         } else {
@@ -286,9 +313,7 @@ export function emitOnnx(
                 ? {}
                 : { docString: `Keras shape [${expected.join(", ")}], reordered for ONNX` }),
             },
-            transform === undefined
-              ? bytesPayload(float32Bytes(data))
-              : reorderedPayload(data, transform),
+            weightPayload(name, size, transform),
           );
         }
         return name;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileFile, type Graph, initWeights } from "@rsc/compiler";
+import { compileFile, type Graph, initWeights, seededWeights } from "@rsc/compiler";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   dumpModel,
@@ -243,6 +243,14 @@ describe("model properties", () => {
     expect(Buffer.compare(streamed, model.bytes())).toBe(0);
     // Large tensors are written straight from the weights or the reorder buffer, not staged.
     expect(chunks.length).toBeGreaterThan(20);
+  });
+
+  it("writes the same bytes from weights generated on demand as from held weights", () => {
+    const big = compiled("resnet18.yaml");
+    const held = onnxBackend.emit(big, initWeights(big, 5), fixed).model!.bytes();
+    const lazy = onnxBackend.emit(big, seededWeights(big, 5), fixed).model!.bytes();
+    expect(lazy.length).toBe(held.length);
+    expect(Buffer.compare(lazy, held)).toBe(0);
   });
 
   it("records opset, IR version, metadata and layout, with a symbolic batch", () => {

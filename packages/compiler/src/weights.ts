@@ -103,7 +103,24 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   return { fanIn: shape.at(-2)! * receptive, fanOut: shape.at(-1)! * receptive };
 }
 
-/** Fills one tensor as its initializer says. */
+/** Writes one tensor's initial values into `out` (exactly its size), as its initializer says. */
+export function fillTensor(
+  seed: number,
+  name: string,
+  shape: Shape,
+  initializer: Initializer,
+  out: Float32Array,
+): void {
+  if (initializer !== "glorot_uniform") {
+    out.fill(initializer === "ones" ? 1 : 0);
+    return;
+  }
+  const { fanIn, fanOut } = fans(shape);
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  fillFromState(streamState(seed, name), out, limit);
+}
+
+/** One tensor's initial values, as its initializer says. */
 export function initTensor(
   seed: number,
   name: string,
@@ -111,12 +128,90 @@ export function initTensor(
   initializer: Initializer,
 ): Float32Array {
   const out = new Float32Array(shapeSize(shape));
-  if (initializer === "ones") out.fill(1);
-  if (initializer !== "glorot_uniform") return out;
-  const { fanIn, fanOut } = fans(shape);
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  fillFromState(streamState(seed, name), out, limit);
+  fillTensor(seed, name, shape, initializer, out);
   return out;
+}
+
+/**
+ * A {@link WeightMap} whose tensors are generated when asked for, not held: `get` returns a new
+ * tensor each call, and a writer that streams weights uses `lengthOf` and `fill` to generate each
+ * tensor into a buffer it reuses, so ResNet-50's 94 MB of weights never exist at once.
+ */
+export interface LazyWeightMap extends WeightMap {
+  /** Number of values of tensor `name` (without generating it); undefined when there is none. */
+  lengthOf(name: string): number | undefined;
+  /** Generates tensor `name` into `out`, which must have exactly {@link lengthOf} values. */
+  fill(name: string, out: Float32Array): void;
+}
+
+/** True for weights that can be generated into a caller's buffer ({@link LazyWeightMap}). */
+export function isLazyWeightMap(weights: WeightMap): weights is LazyWeightMap {
+  const lazy = weights as Partial<LazyWeightMap>;
+  return typeof lazy.fill === "function" && typeof lazy.lengthOf === "function";
+}
+
+class SeededWeights implements LazyWeightMap {
+  readonly #params: ReadonlyMap<string, ParamSpec>;
+  readonly #seed: number;
+
+  constructor(params: readonly ParamSpec[], seed: number) {
+    this.#params = new Map(params.map((p) => [p.name, p]));
+    this.#seed = seed;
+  }
+
+  get size(): number {
+    return this.#params.size;
+  }
+  has(name: string): boolean {
+    return this.#params.has(name);
+  }
+  lengthOf(name: string): number | undefined {
+    const p = this.#params.get(name);
+    return p === undefined ? undefined : shapeSize(p.shape);
+  }
+  fill(name: string, out: Float32Array): void {
+    const p = this.#params.get(name);
+    if (p === undefined) throw new RangeError(`no weight named '${name}'`);
+    if (out.length !== shapeSize(p.shape))
+      throw new RangeError(`weight '${name}' has ${shapeSize(p.shape)} values, not ${out.length}`);
+    fillTensor(this.#seed, name, p.shape, p.initializer, out);
+  }
+  get(name: string): Float32Array | undefined {
+    const p = this.#params.get(name);
+    return p === undefined ? undefined : initTensor(this.#seed, name, p.shape, p.initializer);
+  }
+  *entries(): MapIterator<[string, Float32Array]> {
+    for (const [name, p] of this.#params)
+      yield [name, initTensor(this.#seed, name, p.shape, p.initializer)];
+  }
+  keys(): MapIterator<string> {
+    return this.#params.keys();
+  }
+  *values(): MapIterator<Float32Array> {
+    for (const [, value] of this.entries()) yield value;
+  }
+  forEach(
+    callback: (value: Float32Array, key: string, map: ReadonlyMap<string, Float32Array>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [name, value] of this.entries()) callback.call(thisArg, value, name, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, Float32Array]> {
+    return this.entries();
+  }
+}
+
+/**
+ * The initial weights of every parameter of `params`, generated on demand: the same values as
+ * {@link initParams}, without holding them (see {@link LazyWeightMap}).
+ */
+export function seededParams(params: readonly ParamSpec[], seed = DEFAULT_SEED): LazyWeightMap {
+  return new SeededWeights(params, seed);
+}
+
+/** {@link seededParams} for every parameter of a graph. */
+export function seededWeights(graph: Graph, seed = DEFAULT_SEED): LazyWeightMap {
+  return seededParams(graphParams(graph), seed);
 }
 
 /** Initial values of every parameter of `params`, keyed by Keras weight name. */
@@ -124,9 +219,7 @@ export function initParams(
   params: readonly ParamSpec[],
   seed = DEFAULT_SEED,
 ): Map<string, Float32Array> {
-  const weights = new Map<string, Float32Array>();
-  for (const p of params) weights.set(p.name, initTensor(seed, p.name, p.shape, p.initializer));
-  return weights;
+  return new Map(seededParams(params, seed));
 }
 
 /** Initial values of every parameter of a graph, keyed by Keras weight name. */

@@ -5,8 +5,10 @@ import {
   initParams,
   initTensor,
   initWeights,
+  isLazyWeightMap,
   nameParams,
   type ParamSpec,
+  seededParams,
   uniformStream,
 } from "../src/index.js";
 
@@ -230,5 +232,39 @@ describe("constant initializers and whole graphs", () => {
     expect(Array.from(w.get("bn/moving_variance")!)).toEqual([1, 1, 1, 1]);
     expect(Array.from(w.get("bn/beta")!)).toEqual([0, 0, 0, 0]);
     expect(w.get("bn/gamma")).toBeInstanceOf(Float32Array);
+  });
+});
+
+describe("weights generated on demand (seededParams)", () => {
+  const params = [
+    kernel("a/kernel", [3, 3, 4, 8]),
+    { ...kernel("a/bias", [8]), suffix: "bias", initializer: "zeros" as const },
+    kernel("b/kernel", [8, 2]),
+  ];
+  const held = initParams(params, 7);
+  const lazy = seededParams(params, 7);
+
+  it("holds the same names, sizes and values as the generated map, in the same order", () => {
+    expect(isLazyWeightMap(lazy)).toBe(true);
+    expect(isLazyWeightMap(held)).toBe(false);
+    expect(lazy.size).toBe(3);
+    expect([...lazy.keys()]).toEqual([...held.keys()]);
+    for (const [name, values] of held) {
+      expect(lazy.has(name)).toBe(true);
+      expect(lazy.lengthOf(name)).toBe(values.length);
+      expect(lazy.get(name)).toEqual(values);
+      const into = new Float32Array(values.length).fill(Number.NaN);
+      lazy.fill(name, into);
+      expect(into).toEqual(values);
+    }
+    expect(new Map(lazy)).toEqual(held);
+  });
+
+  it("knows no other name, and refuses a buffer of the wrong size", () => {
+    expect(lazy.has("c/kernel")).toBe(false);
+    expect(lazy.get("c/kernel")).toBeUndefined();
+    expect(lazy.lengthOf("c/kernel")).toBeUndefined();
+    expect(() => lazy.fill("c/kernel", new Float32Array(1))).toThrow(/no weight named 'c\/kernel'/);
+    expect(() => lazy.fill("b/kernel", new Float32Array(15))).toThrow(/has 16 values, not 15/);
   });
 });

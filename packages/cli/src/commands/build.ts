@@ -131,9 +131,10 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     weights = loaded.weights;
     weightsSource = basename(loaded.file);
   } else {
-    const { initWeights } = await import("@rsc/compiler");
+    const { seededWeights } = await import("@rsc/compiler");
     seed = seedFlag ?? info.seed;
-    weights = initWeights(graph, seed);
+    // Generated tensor by tensor as the target consumes them, never all held at once.
+    weights = seededWeights(graph, seed);
   }
 
   const stem = basename(spec, extname(spec));
