@@ -24,6 +24,7 @@ import { expandRange, MAX_RANGE_ITEMS, type RangeItem } from "./ranges.js";
 import { ACTIVATION_SHORTHANDS, STRUCTURAL_KEYS } from "./schema.js";
 import { MapScope } from "./scope.js";
 import { type LocatedAttr, validateDocument } from "./validate.js";
+import { MAX_SEED } from "./weights.js";
 
 /** Most layers one model may expand to. */
 export const MAX_LAYERS = 100_000;
@@ -376,9 +377,9 @@ class Expander {
     const seedNode = get(root, "seed");
     if (seedNode) {
       const v = this.value(seedNode, scope, []);
-      if (typeof v === "number" && Number.isInteger(v) && v >= 0) seed = v;
+      if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= MAX_SEED) seed = v;
       else if (v !== undefined)
-        this.error("RSC104", "seed must be a non-negative integer", seedNode.loc);
+        this.error("RSC104", `seed must be an integer from 0 to ${MAX_SEED}`, seedNode.loc);
     }
     const nameNode = get(root, "name");
     const name =

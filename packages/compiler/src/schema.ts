@@ -11,6 +11,7 @@
 import { OP_NAMES, OPS } from "./ops/registry.js";
 import type { JsonSchema, OpName } from "./ops/types.js";
 import { PARAM_TYPE_PATTERN } from "./param-types.js";
+import { MAX_SEED } from "./weights.js";
 
 /** Where the published schema lives (its `$id`). */
 export const SCHEMA_ID = "https://rsc.dev/schema/spec-v1.json";
@@ -163,7 +164,8 @@ export function specSchema(): JsonSchema {
       seed: orInterpolation({
         type: "integer",
         minimum: 0,
-        description: "global weight seed (default 0)",
+        maximum: MAX_SEED,
+        description: "global weight seed, an unsigned 32-bit integer (default 0)",
       }),
       defaults: {
         type: "object",

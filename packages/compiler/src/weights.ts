@@ -3,10 +3,13 @@
  * and ONNX models built from one spec and seed compute the same function.
  *
  * The generator, exactly (so other tools can reproduce it):
- * - Each tensor has its own stream, seeded from (global seed, Keras weight name): the name's
- *   UTF-8 bytes are hashed with 32-bit FNV-1a, starting from `0x811c9dc5 ^ seed`; the hash and the
- *   seed are mixed by four rounds of splitmix32 into the four words of an xoshiro128** state.
- *   Adding, removing or renaming one layer therefore changes no other layer's weights.
+ * - Each tensor has its own stream, seeded from (global seed, Keras weight name). The seed is an
+ *   unsigned 32-bit integer ({@link MAX_SEED}). The name's UTF-8 bytes are hashed with 32-bit
+ *   FNV-1a (offset basis `0x811c9dc5`); the seed goes through splitmix32's finaliser (a bijection
+ *   of 32-bit words, so distinct seeds stay distinct); the two are XORed and expanded by four
+ *   rounds of splitmix32 into the four words of an xoshiro128** state.
+ *   Adding, removing or renaming one layer therefore changes no other layer's weights, and every
+ *   seed gives a tensor its own stream.
  * - A uniform float in [0, 1) is `(next() >>> 8) / 2^24` (24 bits: exact in float32).
  * - glorot_uniform: `U(-limit, limit)` with `limit = sqrt(6 / (fan_in + fan_out))`, where for a
  *   kernel of shape `[...receptive, in, out]`, `fan_in = in * prod(receptive)` and
@@ -23,8 +26,11 @@ export type WeightMap = ReadonlyMap<string, Float32Array>;
 /** Default global seed (the spec's `seed:` or `--seed` override it). */
 export const DEFAULT_SEED = 0;
 
-function fnv1a(text: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
+/** The largest seed: seeds are unsigned 32-bit integers. */
+export const MAX_SEED = 0xffffffff;
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(text)) {
     h ^= byte;
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -32,20 +38,27 @@ function fnv1a(text: string, seed: number): number {
   return h;
 }
 
-function splitmix32(state: number): [next: number, value: number] {
-  const next = (state + 0x9e3779b9) >>> 0;
-  let z = next;
+/** splitmix32's output function: a bijection of 32-bit words with good avalanche. */
+function mix32(word: number): number {
+  let z = word >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return [next, (z ^ (z >>> 16)) >>> 0];
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+function splitmix32(state: number): [next: number, value: number] {
+  const next = (state + 0x9e3779b9) >>> 0;
+  return [next, mix32(next)];
 }
 
 /** The four xoshiro128** state words of one tensor's stream, seeded from (seed, name). */
 function streamState(seed: number, name: string): Uint32Array {
-  let sm = fnv1a(name, seed >>> 0) ^ Math.imul(seed >>> 0, 0x27d4eb2d);
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
+    throw new RangeError(`seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
+  let sm = (fnv1a(name) ^ mix32(seed)) >>> 0;
   const s = new Uint32Array(4);
   for (let i = 0; i < 4; i++) {
-    const [next, value] = splitmix32(sm >>> 0);
+    const [next, value] = splitmix32(sm);
     sm = next;
     s[i] = value;
   }

@@ -5,7 +5,7 @@
  * once, for every target.
  */
 import { basename, extname } from "node:path";
-import type { Diagnostic, Graph, SpecInfo, WeightMap } from "@rsc/compiler";
+import { type Diagnostic, type Graph, MAX_SEED, type SpecInfo, type WeightMap } from "@rsc/compiler";
 import type { Command } from "commander";
 import {
   action,
@@ -102,8 +102,8 @@ export function registerBuild(program: Command): void {
 
 function parseSeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff)
-    throw new CliError(`--seed expects an integer from 0 to 4294967295, got '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) > MAX_SEED)
+    throw new CliError(`--seed expects an integer from 0 to ${MAX_SEED}, got '${text}'`);
   return Number(text);
 }
 
