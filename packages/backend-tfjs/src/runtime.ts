@@ -67,6 +67,13 @@ async function activate(runtime: RuntimeName): Promise<string | undefined> {
     case "node": {
       const pkg = NATIVE_PACKAGES[runtime];
       try {
+        // Installed at all? Asked of Node's resolver first, so a bundler's or test runner's
+        // own resolution error for an absent optional peer still reads "not installed".
+        require.resolve(`${pkg}/package.json`);
+      } catch {
+        return `${pkg} is not installed`;
+      }
+      try {
         // A variable specifier: the packages are optional peers, absent at type-check time.
         await import(pkg as string);
       } catch (error) {
