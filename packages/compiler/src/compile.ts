@@ -94,7 +94,7 @@ function compileBytes(
   });
   const diagnostics = [...expanded.diagnostics];
   if (expanded.model === undefined) return { diagnostics: sortDiagnostics(unique(diagnostics)) };
-  const built = buildGraph(expanded.model, hasErrors(diagnostics));
+  const built = buildGraph(expanded.model, expanded.partial);
   diagnostics.push(...built.diagnostics);
   if (built.graph === undefined || hasErrors(diagnostics))
     return { diagnostics: sortDiagnostics(unique(diagnostics)) };

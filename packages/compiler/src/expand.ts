@@ -49,6 +49,12 @@ export interface ExpandResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Every file read, root first. */
   readonly files: readonly string[];
+  /**
+   * True when expansion itself reported errors, so the model may miss layers or names that its
+   * references expect (the graph builder then does not report unresolved references). Schema
+   * errors that expansion went on past (broken layer items keep their names) do not count.
+   */
+  readonly partial: boolean;
 }
 
 interface ParamDecl {
@@ -95,6 +101,10 @@ class Expander {
   private readonly blocks = new Map<string, BlockDef & { file: string }>();
   private readonly layers: ExpandedLayer[] = [];
   private defaults = new Map<string, Map<string, LocatedAttr>>();
+  /** Layer items with schema errors (see DocumentValidation.brokenItems). */
+  private readonly brokenItems = new Set<LNode>();
+  /** How many schema errors expansion went on past (see DocumentValidation.recoverable). */
+  private recovered = 0;
 
   constructor(private readonly options: ExpandOptions) {}
 
@@ -126,12 +136,15 @@ class Expander {
       ...(model ? { model } : {}),
       diagnostics: this.diagnostics,
       files: this.files,
+      partial: this.diagnostics.filter((d) => d.severity === "error").length > this.recovered,
     });
-    if (root === undefined || this.diagnostics.length > 0) return done();
+    if (root === undefined || this.diagnostics.length > this.recovered) return done();
     try {
       return done(this.expandModel(root, file));
     } catch (e) {
       if (e instanceof Abort) return done();
+      // Going on past schema errors is best effort: the schema errors are what matters then.
+      if (this.recovered > 0) return done();
       throw e;
     }
   }
@@ -171,9 +184,11 @@ class Expander {
     const parsed = parseSpec(text, given);
     this.diagnostics.push(...parsed.diagnostics);
     if (parsed.root === undefined || parsed.diagnostics.length > 0) return undefined;
-    const schemaErrors = validateDocument(parsed.root);
-    this.diagnostics.push(...schemaErrors);
-    if (schemaErrors.length > 0 || !isMap(parsed.root)) return undefined;
+    const validation = validateDocument(parsed.root);
+    this.diagnostics.push(...validation.diagnostics);
+    if (!validation.recoverable || !isMap(parsed.root)) return undefined;
+    for (const item of validation.brokenItems) this.brokenItems.add(item);
+    this.recovered += validation.diagnostics.length;
     const root = parsed.root;
     this.loaded.set(abs, root);
     const isLibrary = stack.length > 0;
@@ -417,6 +432,13 @@ class Expander {
       });
     }
     const layers = get(root, "layers");
+    // After schema errors, a missing `layers:` or input is most likely a misspelt top-level key,
+    // already reported with a "did you mean" hint: stop quietly.
+    if (
+      this.recovered > 0 &&
+      (!isSeq(layers) || (inputs.length === 0 && !this.startsWithInput(layers)))
+    )
+      throw new Abort();
     if (!isSeq(layers)) {
       const at = root.entries.get("rsc")?.keyLoc ?? root.loc;
       this.error(
@@ -560,6 +582,7 @@ class Expander {
       loc = e.keyLoc;
     } else return prev;
 
+    if (this.brokenItems.has(item)) return this.expandBrokenItem(key, body, loc, frame, prev);
     if ((ACTIVATION_SHORTHANDS as readonly string[]).includes(key)) {
       return this.expandLayer(
         "activation",
@@ -614,6 +637,48 @@ class Expander {
       ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
     });
     return { kind: "poison" };
+  }
+
+  /**
+   * A layer item with a schema error (already reported). A single layer keeps its name and
+   * `from:`, so references to it resolve, and is marked broken: the graph builder skips it and
+   * whatever depends on it without further errors. Anything else (a block call, a group, a
+   * stage) stands for an unknown part of the graph: its output is poison.
+   */
+  private expandBrokenItem(
+    key: string,
+    body: LNode | undefined,
+    loc: SourceLocation,
+    frame: Frame,
+    prev: LayerRef | undefined,
+  ): LayerRef {
+    const op = (ACTIVATION_SHORTHANDS as readonly string[]).includes(key) ? "activation" : key;
+    if (!isOpName(op) || !isMap(body)) {
+      const poison = { kind: "poison" as const };
+      if (isMap(body)) this.label(body, frame, poison);
+      return poison;
+    }
+    // Only well-formed names and references are read: a malformed one is the schema error.
+    const isText = (n: LNode | undefined) => n?.kind === "scalar" && typeof n.value === "string";
+    const name = get(body, "name");
+    const nameValue = isText(name)
+      ? this.stringValue(name!, frame.scope, frame.callSites, "a layer name")
+      : undefined;
+    let from = get(body, "from");
+    if (!(isText(from) || (from?.kind === "seq" && from.items.every(isText)))) from = undefined;
+    const inputs = from === undefined ? undefined : this.refs(from, frame);
+    const ref = this.emit({
+      op,
+      ...(nameValue !== undefined ? { name: nameValue, nameLoc: name!.loc } : {}),
+      inputs: inputs ?? (op === "input" || prev === undefined ? [] : [prev]),
+      ...(from !== undefined ? { fromLoc: body.entries.get("from")!.keyLoc } : {}),
+      attrs: new Map(),
+      loc,
+      callSites: frame.callSites,
+      broken: true,
+    });
+    this.label(body, frame, ref);
+    return ref;
   }
 
   private expandLayer(

@@ -54,17 +54,71 @@ export function allowedKeysAt(instancePath: string): string[] {
   return props ? Object.keys(props) : [];
 }
 
+/** What schema validation of one file found. */
+export interface DocumentValidation {
+  /** Every schema error, located at its YAML node. */
+  readonly diagnostics: Diagnostic[];
+  /**
+   * True when expansion can go on despite the errors, so that one run also reports the file's
+   * other (semantic) errors: every error is an unknown top-level key (expansion reads those keys
+   * by name, so it never sees it) or lies inside a layer item, which is then in
+   * {@link brokenItems}. Other errors (in `input:`, `blocks:` parameters, `defaults:`, ...) stop
+   * the file's expansion: what follows from them could not be trusted.
+   */
+  readonly recoverable: boolean;
+  /**
+   * The layer items (elements of a `layers:` list, in a model, a template or a group) that
+   * contain a schema error, deepest item per error: expansion keeps their name and `from:` (so
+   * references to them resolve) and skips them and what depends on them without more errors.
+   */
+  readonly brokenItems: ReadonlySet<LNode>;
+}
+
+/** The deepest element of a `layers:` list on the way to the node at `pointer`, if any. */
+function enclosingLayerItem(root: LNode, pointer: string): LNode | undefined {
+  let node = root;
+  let item: LNode | undefined;
+  let parentKey: string | undefined;
+  for (const raw of pointer.split("/").slice(1)) {
+    const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (node.kind === "map") {
+      const entry = node.entries.get(segment);
+      if (entry === undefined) break;
+      parentKey = segment;
+      node = entry.value;
+    } else if (node.kind === "seq") {
+      const next = node.items[Number(segment)];
+      if (next === undefined) break;
+      if (parentKey === "layers") item = next;
+      parentKey = undefined;
+      node = next;
+    } else break;
+  }
+  return item;
+}
+
 /** Validates a parsed file against the spec schema; errors point at the YAML nodes. */
-export function validateDocument(root: LNode): Diagnostic[] {
+export function validateDocument(root: LNode): DocumentValidation {
   const validate = validators["validateSpec"]!;
-  if (validate(toPlain(root))) return [];
-  return mapSchemaErrors(validate.errors ?? [], {
+  if (validate(toPlain(root)))
+    return { diagnostics: [], recoverable: true, brokenItems: new Set() };
+  const errors = validate.errors ?? [];
+  const diagnostics = mapSchemaErrors(errors, {
     locate(pointer) {
       const { node, keyLoc } = locate(root, pointer);
       return keyLoc === undefined ? { loc: node.loc } : { loc: node.loc, keyLoc };
     },
     allowedKeys: (_schemaPath, instancePath) => allowedKeysAt(instancePath),
   });
+  const brokenItems = new Set<LNode>();
+  let recoverable = root.kind === "map";
+  for (const error of errors) {
+    const item = enclosingLayerItem(root, error.instancePath);
+    if (item !== undefined) brokenItems.add(item);
+    else if (error.keyword !== "additionalProperties" || error.instancePath !== "")
+      recoverable = false;
+  }
+  return { diagnostics, recoverable, brokenItems };
 }
 
 /** One interpolated attribute of a layer, with where it was written. */
