@@ -5,7 +5,13 @@
  * once, for every target.
  */
 import { basename, extname } from "node:path";
-import { type Diagnostic, type Graph, MAX_SEED, type SpecInfo, type WeightMap } from "@rsc/compiler";
+import {
+  type Diagnostic,
+  type Graph,
+  MAX_SEED,
+  type SpecInfo,
+  type WeightMap,
+} from "@rsc/compiler";
 import type { Command } from "commander";
 import {
   action,
