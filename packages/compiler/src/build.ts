@@ -7,13 +7,14 @@
  * mistake gives one diagnostic.
  */
 import {
+  callSiteNotes,
   closest,
   type Diagnostic,
   type DiagnosticCode,
-  type RelatedLocation,
+  type ErrorDetails,
+  locatedError,
   type SourceLocation,
 } from "./diagnostics.js";
-import { callSiteNotes } from "./expand.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
 import type { Graph, Node, Shape } from "./ir.js";
 import { DefaultNamer } from "./naming.js";
@@ -27,8 +28,6 @@ export interface BuildResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-const callNotes = callSiteNotes;
-
 /**
  * Builds the IR from an expanded model. With `lenient` (expansion already reported errors),
  * reference and arity errors that are likely consequences are not reported again.
@@ -40,19 +39,9 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
     message: string,
     loc: SourceLocation,
     layer?: ExpandedLayer,
-    extra: { hint?: string; related?: RelatedLocation[] } = {},
+    details: Omit<ErrorDetails, "callSites"> = {},
   ) => {
-    const related = [...(extra.related ?? []), ...callNotes(layer?.callSites ?? [])];
-    diagnostics.push({
-      severity: "error",
-      code,
-      message,
-      file: loc.file,
-      line: loc.line,
-      column: loc.column,
-      ...(extra.hint === undefined ? {} : { hint: extra.hint }),
-      ...(related.length > 0 ? { related } : {}),
-    });
+    diagnostics.push(locatedError(code, message, loc, { ...details, callSites: layer?.callSites }));
   };
   const layers = model.layers;
   const n = layers.length;
@@ -116,7 +105,7 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
   // Strict attributes and arity.
   for (const l of layers) {
     if (l.broken) continue;
-    const errors = validateAttrs(l.op, l.attrs, l.loc, callNotes(l.callSites));
+    const errors = validateAttrs(l.op, l.attrs, l.loc, callSiteNotes(l.callSites));
     if (errors.length > 0) {
       diagnostics.push(...errors);
       failed[l.id] = 1;

@@ -25,6 +25,12 @@ export interface RelatedLocation extends SourceLocation {
   readonly message: string;
 }
 
+/** A block template's call site; a chain of them is ordered innermost first. */
+export interface CallSite extends SourceLocation {
+  /** The block template called. */
+  readonly block: string;
+}
+
 /** One finding of the compiler or a backend, printed as `file:line:col: error RSC123: message`. */
 export interface Diagnostic extends SourceLocation {
   readonly severity: Severity;
@@ -106,6 +112,54 @@ export function formatDiagnostic(d: Diagnostic): string {
   for (const r of d.related ?? [])
     lines.push(`  ${r.file}:${r.line}:${r.column}: note: ${r.message}`);
   return lines.join("\n");
+}
+
+/** The optional parts of a located error. */
+export interface ErrorDetails {
+  /** A suggestion, e.g. "did you mean `filters`?". */
+  readonly hint?: string;
+  /** Places that explain the error (a definition, a first use); listed before the call sites. */
+  readonly related?: readonly RelatedLocation[];
+  /** Template call sites that made the place, innermost first; see {@link callSiteNotes}. */
+  readonly callSites?: readonly CallSite[];
+}
+
+/**
+ * An error at `loc`. `hint` is set only when given, and `related` (the given places, then one
+ * note per call site) only when there is one.
+ */
+export function locatedError(
+  code: DiagnosticCode,
+  message: string,
+  loc: SourceLocation,
+  details: ErrorDetails = {},
+): Diagnostic {
+  const related = [...(details.related ?? []), ...callSiteNotes(details.callSites ?? [])];
+  return {
+    severity: "error",
+    code,
+    message,
+    file: loc.file,
+    line: loc.line,
+    column: loc.column,
+    ...(details.hint === undefined ? {} : { hint: details.hint }),
+    ...(related.length > 0 ? { related } : {}),
+  };
+}
+
+/** Related notes for call sites, innermost first; deep chains keep the 4 innermost and the outermost. */
+export function callSiteNotes(callSites: readonly CallSite[]): RelatedLocation[] {
+  const notes = callSites.map((c) => ({
+    file: c.file,
+    line: c.line,
+    column: c.column,
+    message: `in block '${c.block}' called here`,
+  }));
+  if (notes.length <= 6) return notes;
+  return [
+    ...notes.slice(0, 4),
+    { ...notes.at(-1)!, message: `${notes.at(-1)!.message} (${notes.length - 5} calls omitted)` },
+  ];
 }
 
 /** Edit distance, for "did you mean" hints. */

@@ -7,13 +7,13 @@
 import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import {
+  type CallSite,
   closest,
   type Diagnostic,
-  type DiagnosticCode,
-  type RelatedLocation,
+  locatedError,
   type SourceLocation,
 } from "./diagnostics.js";
-import type { CallSite, ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
+import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
 import { ExprError, interpolate, type Scope, type Value, valueTypeName } from "./expr.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
 import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
@@ -80,6 +80,11 @@ interface Frame {
   readonly callSites: readonly CallSite[];
 }
 
+/** A block argument: its value and where the value and its key were written. */
+interface Argument extends LocatedAttr {
+  readonly value: Value;
+}
+
 class Abort extends Error {}
 
 const isMap = (n: LNode | undefined): n is LMap => n?.kind === "map";
@@ -108,26 +113,9 @@ class Expander {
 
   constructor(private readonly options: ExpandOptions) {}
 
-  private error(
-    code: DiagnosticCode,
-    message: string,
-    loc: SourceLocation,
-    extra: { hint?: string; callSites?: readonly CallSite[]; related?: RelatedLocation[] } = {},
-  ) {
-    const related: RelatedLocation[] = [
-      ...(extra.related ?? []),
-      ...callSiteNotes(extra.callSites ?? []),
-    ];
-    this.diagnostics.push({
-      severity: "error",
-      code,
-      message,
-      file: loc.file,
-      line: loc.line,
-      column: loc.column,
-      ...(extra.hint === undefined ? {} : { hint: extra.hint }),
-      ...(related.length > 0 ? { related } : {}),
-    });
+  /** Records an error (code, message, place, then hint, related places and call sites). */
+  private error(...args: Parameters<typeof locatedError>): void {
+    this.diagnostics.push(locatedError(...args));
   }
 
   run(source: string | Uint8Array, file: string): ExpandResult {
@@ -378,12 +366,7 @@ class Expander {
     if (isMap(defaults)) {
       for (const [op, entry] of defaults.entries) {
         const attrs = new Map<string, LocatedAttr>();
-        if (isMap(entry.value)) {
-          for (const [k, e] of entry.value.entries) {
-            const v = this.value(e.value, scope, []);
-            if (v !== undefined) attrs.set(k, { value: v, loc: e.value.loc, keyLoc: e.keyLoc });
-          }
-        }
+        if (isMap(entry.value)) this.evaluateEntries(entry.value, scope, [], attrs);
         this.defaults.set(op, attrs);
       }
     }
@@ -556,11 +539,40 @@ class Expander {
     return out;
   }
 
-  private label(body: LNode | undefined, frame: Frame, ref: LayerRef | undefined): void {
+  /** The input of a group, repeat or stage: its first `from:` reference, else `prev`. */
+  private itemInput(body: LMap, frame: Frame, prev: LayerRef | undefined): LayerRef | undefined {
+    const from = this.refs(get(body, "from"), frame);
+    return from === undefined ? prev : from[0];
+  }
+
+  /**
+   * Evaluates the values of `map` (but the `skip` keys) into `into`. False when one failed: that
+   * one is reported (unless it was null) and left out, and the others are still evaluated.
+   */
+  private evaluateEntries(
+    map: LMap,
+    scope: Scope,
+    callSites: readonly CallSite[],
+    into: Map<string, LocatedAttr>,
+    skip: readonly string[] = [],
+  ): boolean {
+    let ok = true;
+    for (const [k, e] of map.entries) {
+      if (skip.includes(k)) continue;
+      const v = this.value(e.value, scope, callSites);
+      if (v === undefined) ok = false;
+      else into.set(k, { value: v, loc: e.value.loc, keyLoc: e.keyLoc });
+    }
+    return ok;
+  }
+
+  /** Binds the item's `as:` label (when it has one) to `ref`, the item's output; returns `ref`. */
+  private label<R extends LayerRef | undefined>(body: LNode | undefined, frame: Frame, ref: R): R {
     const as = get(body, "as");
-    if (as === undefined) return;
+    if (as === undefined) return ref;
     const name = this.stringValue(as, frame.scope, frame.callSites, "`as:`");
     if (name !== undefined) frame.labels.set(name, ref ?? { kind: "poison" });
+    return ref;
   }
 
   private expandItem(
@@ -595,21 +607,15 @@ class Expander {
     }
     if (isOpName(key)) return this.expandLayer(key, body, loc, frame, prev);
     if (key === "group") return this.expandGroup(body as LMap, frame, prev, depth);
-    if (key === "repeat") return this.expandRepeat(body as LMap, loc, frame, prev, depth);
+    if (key === "repeat") return this.expandRepeat(body as LMap, frame, prev, depth);
     if (key === "stage") return this.expandStage(body as LMap, loc, frame, prev, depth);
     const block = this.blocks.get(key);
     if (block) {
       const from = this.refs(get(body, "from"), frame);
-      const args = new Map<string, { value: Value; loc: SourceLocation; keyLoc: SourceLocation }>();
-      let ok = true;
-      if (isMap(body)) {
-        for (const [k, e] of body.entries) {
-          if (k === "from" || k === "as") continue;
-          const v = this.value(e.value, frame.scope, frame.callSites);
-          if (v === undefined) ok = false;
-          else args.set(k, { value: v, loc: e.value.loc, keyLoc: e.keyLoc });
-        }
-      }
+      const args = new Map<string, Argument>();
+      const ok =
+        !isMap(body) ||
+        this.evaluateEntries(body, frame.scope, frame.callSites, args, ["from", "as"]);
       const input = from === undefined ? prev : from.length === 1 ? from[0] : undefined;
       if (from !== undefined && from.length !== 1) {
         this.error(
@@ -622,8 +628,7 @@ class Expander {
       const out = ok
         ? this.call(block, loc, args, input, frame, depth)
         : { kind: "poison" as const };
-      this.label(body, frame, out);
-      return out;
+      return this.label(body, frame, out);
     }
     const candidates = [
       ...OP_NAMES,
@@ -654,9 +659,7 @@ class Expander {
   ): LayerRef {
     const op = (ACTIVATION_SHORTHANDS as readonly string[]).includes(key) ? "activation" : key;
     if (!isOpName(op) || !isMap(body)) {
-      const poison = { kind: "poison" as const };
-      if (isMap(body)) this.label(body, frame, poison);
-      return poison;
+      return this.label(body, frame, { kind: "poison" });
     }
     // Only well-formed names and references are read: a malformed one is the schema error.
     const isText = (n: LNode | undefined) => n?.kind === "scalar" && typeof n.value === "string";
@@ -677,8 +680,7 @@ class Expander {
       callSites: frame.callSites,
       broken: true,
     });
-    this.label(body, frame, ref);
-    return ref;
+    return this.label(body, frame, ref);
   }
 
   private expandLayer(
@@ -734,8 +736,7 @@ class Expander {
       callSites: frame.callSites,
       ...(broken ? { broken } : {}),
     });
-    this.label(body, frame, ref);
-    return ref;
+    return this.label(body, frame, ref);
   }
 
   private expandGroup(
@@ -744,8 +745,7 @@ class Expander {
     prev: LayerRef | undefined,
     depth: number,
   ): LayerRef | undefined {
-    const from = this.refs(get(body, "from"), frame);
-    const input = from === undefined ? prev : from[0];
+    const input = this.itemInput(body, frame, prev);
     const cond = get(body, "if");
     let enabled = true;
     if (cond) {
@@ -758,13 +758,11 @@ class Expander {
       }
     }
     const out = enabled ? this.expandSeq(get(body, "layers") as LSeq, frame, input, depth) : input;
-    this.label(body, frame, out);
-    return out;
+    return this.label(body, frame, out);
   }
 
   private expandRepeat(
     body: LMap,
-    loc: SourceLocation,
     frame: Frame,
     prev: LayerRef | undefined,
     depth: number,
@@ -789,15 +787,12 @@ class Expander {
     }
     const varNode = get(body, "var");
     const varName = varNode?.kind === "scalar" ? String(varNode.value) : "i";
-    const from = this.refs(get(body, "from"), frame);
-    let out = from === undefined ? prev : from[0];
+    let out = this.itemInput(body, frame, prev);
     for (let i = 0; i < times; i++) {
       const scope = new MapScope(frame.scope).set(varName, i);
       out = this.expandSeq(get(body, "layers") as LSeq, { ...frame, scope }, out, depth);
     }
-    void loc;
-    this.label(body, frame, out);
-    return out;
+    return this.label(body, frame, out);
   }
 
   private expandStage(
@@ -835,20 +830,14 @@ class Expander {
       this.error(range.code, range.message, rangeEntry.value.loc, { callSites: frame.callSites });
       return { kind: "poison" };
     }
-    const from = this.refs(get(body, "from"), frame);
-    let out = from === undefined ? prev : from[0];
+    let out = this.itemInput(body, frame, prev);
     for (const [i, item] of range.items.entries()) {
       const scope = new MapScope(frame.scope).set(varName, item);
-      const args = new Map<string, { value: Value; loc: SourceLocation; keyLoc: SourceLocation }>();
+      const args = new Map<string, Argument>();
       let ok = true;
       for (const part of i === 0 ? ["with", "first"] : ["with"]) {
         const m = get(body, part);
-        if (!isMap(m)) continue;
-        for (const [k, e] of m.entries) {
-          const v = this.value(e.value, scope, frame.callSites);
-          if (v === undefined) ok = false;
-          else args.set(k, { value: v, loc: e.value.loc, keyLoc: e.keyLoc });
-        }
+        if (isMap(m)) ok = this.evaluateEntries(m, scope, frame.callSites, args) && ok;
       }
       if (!ok) return { kind: "poison" };
       // The loop variable is an argument only for blocks that declare it; otherwise it is just
@@ -858,14 +847,13 @@ class Expander {
       }
       out = this.call(block, loc, args, out, frame, depth);
     }
-    this.label(body, frame, out);
-    return out;
+    return this.label(body, frame, out);
   }
 
   private call(
     block: BlockDef & { file: string },
     loc: SourceLocation,
-    args: ReadonlyMap<string, { value: Value; loc: SourceLocation; keyLoc: SourceLocation }>,
+    args: ReadonlyMap<string, Argument>,
     input: LayerRef | undefined,
     frame: Frame,
     depth: number,
@@ -934,21 +922,6 @@ class Expander {
       input ?? { kind: "poison" }
     );
   }
-}
-
-/** Related notes for call sites, innermost first; deep chains keep the 4 innermost and the outermost. */
-export function callSiteNotes(callSites: readonly CallSite[]): RelatedLocation[] {
-  const notes = callSites.map((c) => ({
-    file: c.file,
-    line: c.line,
-    column: c.column,
-    message: `in block '${c.block}' called here`,
-  }));
-  if (notes.length <= 6) return notes;
-  return [
-    ...notes.slice(0, 4),
-    { ...notes.at(-1)!, message: `${notes.at(-1)!.message} (${notes.length - 5} calls omitted)` },
-  ];
 }
 
 /** A value parsed from `--set` text, if it is one the spec language has. */

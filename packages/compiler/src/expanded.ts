@@ -2,15 +2,9 @@
  * The result of expansion: a flat list of layers with interpolated attributes and resolved or
  * pending references, each knowing where it was written and through which template calls.
  */
-import type { SourceLocation } from "./diagnostics.js";
+import type { CallSite, SourceLocation } from "./diagnostics.js";
 import type { OpName } from "./ops/types.js";
 import type { LocatedAttr } from "./validate.js";
-
-/** A template call site (innermost first in {@link ExpandedLayer.callSites}). */
-export interface CallSite extends SourceLocation {
-  /** The block template called. */
-  readonly block: string;
-}
 
 /**
  * A reference to a layer's output: by expansion id (sequential flow and local labels), by name
@@ -38,6 +32,7 @@ export interface ExpandedLayer {
   readonly attrs: ReadonlyMap<string, LocatedAttr>;
   /** Where the layer's op key was written. */
   readonly loc: SourceLocation;
+  /** The template call sites that produced the layer, innermost first. */
   readonly callSites: readonly CallSite[];
   /** True when expansion already reported an error in this layer: build skips it quietly. */
   readonly broken?: boolean;

@@ -3,7 +3,7 @@
  * (NHWC activations, HWIO conv kernels, [in, out] dense kernels). Backends lower it; `rsc diff`,
  * golden files and hashes work on its canonical JSON form (see canonical.ts).
  */
-import type { SourceLocation } from "./diagnostics.js";
+import type { CallSite, SourceLocation } from "./diagnostics.js";
 import type { OpAttrs, OpName } from "./ops/types.js";
 
 /**
@@ -31,7 +31,7 @@ export interface ParamSpec {
 /** Where a node came from: its layer line, and each template call site that produced it. */
 export interface Origin extends SourceLocation {
   /** Call sites, innermost first: a node made from a block template knows the `bottleneck:` call. */
-  readonly callSites: readonly (SourceLocation & { readonly block: string })[];
+  readonly callSites: readonly CallSite[];
 }
 
 /** One layer of the model. `attrs` is typed by `op` (a tagged union over the op registry). */

@@ -7,6 +7,7 @@ import {
   closest,
   type Diagnostic,
   type DiagnosticCode,
+  locatedError,
   type SourceLocation,
 } from "./diagnostics.js";
 
@@ -53,16 +54,7 @@ export function mapSchemaErrors(errors: readonly SchemaError[], ctx: ErrorContex
   }
   const out: Diagnostic[] = [];
   const push = (code: DiagnosticCode, message: string, loc: SourceLocation, hint?: string) =>
-    out.push({
-      severity: "error",
-      code,
-      message,
-      file: loc.file,
-      line: loc.line,
-      column: loc.column,
-      ...(hint === undefined ? {} : { hint }),
-      ...(ctx.related && ctx.related.length > 0 ? { related: ctx.related } : {}),
-    });
+    out.push(locatedError(code, message, loc, { hint, related: ctx.related }));
   for (const [path, list] of byPath) {
     const at = ctx.locate(path);
     const seenKeys = new Set<string>();
