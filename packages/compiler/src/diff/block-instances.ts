@@ -3,6 +3,7 @@
  * "+17 bottleneck blocks (res4g..res4w)" and `rsc graph --collapse-blocks` to draw one box per
  * instance.
  */
+import type { CallSite } from "../diagnostics.js";
 import type { Graph, Node, Origin } from "../ir.js";
 import { commonSuffix } from "./format-values.js";
 
@@ -20,8 +21,6 @@ export interface BlockInstance {
    */
   readonly label: string;
 }
-
-type CallSite = Origin["callSites"][number];
 
 const siteKey = (c: CallSite) => `${c.file}:${c.line}:${c.column}:${c.block}`;
 /** Where a node was written, down to the template line and every call site but the outermost. */

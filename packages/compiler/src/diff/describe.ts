@@ -154,8 +154,16 @@ export function describeSummary(d: ArchDiff): string {
 
 const shapeText = (shape: Shape | undefined) => (shape === undefined ? "?" : formatShape(shape));
 
+/** One sentence per input change, then one per output change (see {@link describeIo}). */
+export function describeIoChanges(d: ArchDiff): string[] {
+  return [
+    ...d.io.inputs.map((c) => describeIo("input", c)),
+    ...d.io.outputs.map((c) => describeIo("output", c)),
+  ];
+}
+
 /** `input 0: input_1 64x64x3 -> 128x128x3`, `output 0: fc6 6 -> fc10 10`, `output 1: added y 10`. */
-export function describeIo(kind: "input" | "output", c: IoChange): string {
+function describeIo(kind: "input" | "output", c: IoChange): string {
   const head = `${kind} ${c.index}:`;
   if (c.oldName === undefined) return `${head} added ${c.newName} ${shapeText(c.newShape)}`;
   if (c.newName === undefined) return `${head} removed ${c.oldName} ${shapeText(c.oldShape)}`;

@@ -5,7 +5,7 @@
 import type { ArchDiff, LayerChange } from "./arch-diff.js";
 import {
   describeGroup,
-  describeIo,
+  describeIoChanges,
   describeMissing,
   describeShapeChange,
   describeSummary,
@@ -57,10 +57,7 @@ export function renderDiffMarkdown(d: ArchDiff): string {
     out.push("");
   }
 
-  const io = [
-    ...d.io.inputs.map((c) => describeIo("input", c)),
-    ...d.io.outputs.map((c) => describeIo("output", c)),
-  ];
+  const io = describeIoChanges(d);
   out.push(
     io.length === 0 ? "**Inputs and outputs:** unchanged" : "**Inputs and outputs:**",
     ...io.map((line) => `- ${arrows(line)}`),

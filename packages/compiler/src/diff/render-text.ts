@@ -2,7 +2,7 @@
 import type { ArchDiff } from "./arch-diff.js";
 import {
   describeGroup,
-  describeIo,
+  describeIoChanges,
   describeMissing,
   describeShapeChange,
   describeSummary,
@@ -45,10 +45,7 @@ export function renderDiffText(d: ArchDiff, options: TextRenderOptions = {}): st
   }
 
   out.push("", paint("heading", "Inputs and outputs"));
-  const io = [
-    ...d.io.inputs.map((c) => describeIo("input", c)),
-    ...d.io.outputs.map((c) => describeIo("output", c)),
-  ];
+  const io = describeIoChanges(d);
   out.push(...(io.length === 0 ? ["  unchanged"] : io.map((line) => `  ${line}`)));
 
   const w = d.weights;
