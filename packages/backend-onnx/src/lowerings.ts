@@ -17,6 +17,14 @@ import { isChannelsFirst, onnxAxis, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
 import { hwioToOihwInto } from "./tensor-data.js";
 
+/** The ONNX op of each activation that needs no attributes. */
+const ELEMENTWISE_ACTIVATIONS: { readonly [A in Exclude<ActivationName, "softmax">]: string } = {
+  linear: "Identity",
+  relu: "Relu",
+  sigmoid: "Sigmoid",
+  tanh: "Tanh",
+};
+
 /**
  * Applies a Keras activation to `input`, writing `output`. `linear` adds nothing: the caller
  * then writes its result straight to `output` (see {@link preActivation}).
@@ -29,24 +37,10 @@ function activate(
   suffix?: string,
 ): void {
   const options = { output: ctx.output, ...(suffix === undefined ? {} : { suffix }) };
-  switch (activation) {
-    case "linear":
-      ctx.add("Identity", [input], options);
-      return;
-    case "relu":
-      ctx.add("Relu", [input], options);
-      return;
-    case "sigmoid":
-      ctx.add("Sigmoid", [input], options);
-      return;
-    case "tanh":
-      ctx.add("Tanh", [input], options);
-      return;
-    case "softmax":
-      // Keras: softmax over the last axis, which is channels (axis 1) for an NCHW image.
-      ctx.add("Softmax", [input], { ...options, attrs: { axis: int(onnxAxis(-1, shape)) } });
-      return;
-  }
+  if (activation === "softmax") {
+    // Keras: softmax over the last axis, which is channels (axis 1) for an NCHW image.
+    ctx.add("Softmax", [input], { ...options, attrs: { axis: int(onnxAxis(-1, shape)) } });
+  } else ctx.add(ELEMENTWISE_ACTIVATIONS[activation], [input], options);
 }
 
 /** Where a layer with a fused activation writes its main result. */

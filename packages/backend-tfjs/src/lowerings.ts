@@ -32,6 +32,25 @@ function applied(result: unknown): SymbolicTensor {
   return result as SymbolicTensor;
 }
 
+/** Max and average pooling take the same attributes: only the tfjs layer differs. */
+function windowPooling(
+  layer: typeof layers.maxPooling2d | typeof layers.averagePooling2d,
+): (
+  node: NodeOf<"max_pooling2d" | "average_pooling2d">,
+  inputs: readonly SymbolicTensor[],
+) => SymbolicTensor {
+  return (node, inputs) =>
+    applied(
+      layer({
+        name: node.name,
+        poolSize: [...node.attrs.pool_size],
+        strides: [...node.attrs.strides],
+        padding: node.attrs.padding,
+        dataFormat: "channelsLast",
+      }).apply(one(inputs)),
+    );
+}
+
 /** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
 export const TFJS_LOWERINGS = {
   input() {
@@ -86,30 +105,8 @@ export const TFJS_LOWERINGS = {
     applied(
       layers.activation({ name: node.name, activation: node.attrs.activation }).apply(one(inputs)),
     ),
-  max_pooling2d: (node, inputs) =>
-    applied(
-      layers
-        .maxPooling2d({
-          name: node.name,
-          poolSize: [...node.attrs.pool_size],
-          strides: [...node.attrs.strides],
-          padding: node.attrs.padding,
-          dataFormat: "channelsLast",
-        })
-        .apply(one(inputs)),
-    ),
-  average_pooling2d: (node, inputs) =>
-    applied(
-      layers
-        .averagePooling2d({
-          name: node.name,
-          poolSize: [...node.attrs.pool_size],
-          strides: [...node.attrs.strides],
-          padding: node.attrs.padding,
-          dataFormat: "channelsLast",
-        })
-        .apply(one(inputs)),
-    ),
+  max_pooling2d: windowPooling(layers.maxPooling2d),
+  average_pooling2d: windowPooling(layers.averagePooling2d),
   global_average_pooling2d: (node, inputs) =>
     applied(
       layers

@@ -33,31 +33,38 @@ function inferWindow(op: string, inputs: readonly Shape[], a: OpAttrs["max_pooli
   return { ok: true, shape: [h, w, (x as Shape)[2]!] } as const;
 }
 
+/** Max and average pooling differ only in the reduction: same attributes, shapes and defaults. */
+function windowPoolingOp<K extends "max_pooling2d" | "average_pooling2d">(
+  op: K,
+  kerasClass: string,
+  doc: string,
+): OpDef<K> {
+  return {
+    op,
+    kerasClass,
+    doc,
+    attrs: windowAttrs,
+    shorthand: "pool_size",
+    arity: { min: 1, max: 1 },
+    normalize: normalizeWindow,
+    infer: (inputs, a) => inferWindow(op, inputs, a),
+    params: () => [],
+  };
+}
+
 /** `max_pooling2d: { pool_size: 2, strides: pool_size, padding: valid }`. */
-export const maxPooling2dOp: OpDef<"max_pooling2d"> = {
-  op: "max_pooling2d",
-  kerasClass: "MaxPooling2D",
-  doc: "Max pooling over height and width; strides default to pool_size.",
-  attrs: windowAttrs,
-  shorthand: "pool_size",
-  arity: { min: 1, max: 1 },
-  normalize: normalizeWindow,
-  infer: (inputs, a) => inferWindow("max_pooling2d", inputs, a),
-  params: () => [],
-};
+export const maxPooling2dOp = windowPoolingOp(
+  "max_pooling2d",
+  "MaxPooling2D",
+  "Max pooling over height and width; strides default to pool_size.",
+);
 
 /** `average_pooling2d: { pool_size: 2, strides: pool_size, padding: valid }` (padding excluded from the mean). */
-export const averagePooling2dOp: OpDef<"average_pooling2d"> = {
-  op: "average_pooling2d",
-  kerasClass: "AveragePooling2D",
-  doc: "Average pooling over height and width; strides default to pool_size.",
-  attrs: windowAttrs,
-  shorthand: "pool_size",
-  arity: { min: 1, max: 1 },
-  normalize: normalizeWindow,
-  infer: (inputs, a) => inferWindow("average_pooling2d", inputs, a),
-  params: () => [],
-};
+export const averagePooling2dOp = windowPoolingOp(
+  "average_pooling2d",
+  "AveragePooling2D",
+  "Average pooling over height and width; strides default to pool_size.",
+);
 
 /** `global_average_pooling2d`: mean over height and width, `[h, w, c]` to `[c]`. */
 export const globalAveragePooling2dOp: OpDef<"global_average_pooling2d"> = {
