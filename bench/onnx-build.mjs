@@ -20,6 +20,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { interleave, median } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -72,12 +73,6 @@ function measure(command) {
   return { ms, rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 if (spawnSync(python, ["-c", "import torch"]).status !== 0) {
   console.error(`${python} cannot import torch: apt-get install python3-torch`);
   process.exit(2);
@@ -90,11 +85,7 @@ console.log(
 );
 // One warm-up of each (page cache, Python bytecode cache), not counted.
 for (const c of commands) measure(c);
-const samples = commands.map(() => []);
-for (let i = 0; i < runs; i++) {
-  const order = i % 2 === 0 ? [0, 1] : [1, 0];
-  for (const k of order) samples[k].push(measure(commands[k]));
-}
+const samples = interleave(runs, commands, measure);
 const stats = samples.map((s) => ({
   medianMs: median(s.map((x) => x.ms)),
   minMs: Math.min(...s.map((x) => x.ms)),

@@ -20,6 +20,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { interleavedOrder, median } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -94,12 +95,6 @@ const models = [
   },
 ];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** The same pseudo-random image batch in both layouts. */
 function inputs(batch) {
   const nhwc = new Float32Array(batch * 64 * 64 * 3);
@@ -137,7 +132,7 @@ for (const batch of batches) {
     for (const [k, m] of models.entries()) outputs[k] = await m.session.run(feeds[k]);
   const times = models.map(() => []);
   for (let i = 0; i < runs; i++) {
-    for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+    for (const k of interleavedOrder(i)) {
       const t = performance.now();
       await models[k].session.run(feeds[k]);
       times[k].push(performance.now() - t);

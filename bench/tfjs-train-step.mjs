@@ -21,6 +21,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -37,12 +38,6 @@ const load = (p) => import(pathToFileURL(join(root, p)).href);
 const compiler = await load("packages/compiler/dist/index.js");
 const backend = await load("packages/backend-tfjs/dist/index.js");
 const { tf } = backend;
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const compiled = compiler.compileFile(join(root, values.spec));
 if (!compiled.graph) {

@@ -11,6 +11,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -28,12 +29,6 @@ if (compiled.graph === undefined) {
 }
 const graph = compiled.graph;
 const { total } = compiler.graphParamCounts(graph);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** Times `fn`: the first (cold: JIT, fresh pages) call, then `runs` warm calls. */
 function timeIt(fn) {
