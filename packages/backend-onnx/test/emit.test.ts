@@ -7,7 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileFile, type Graph, initWeights, seededWeights } from "@rsc/compiler";
+import {
+  compileFile,
+  type Graph,
+  graphFromLayers,
+  initWeights,
+  seededWeights,
+} from "@rsc/compiler";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   dumpModel,
@@ -18,7 +24,6 @@ import {
   onnx,
   onnxBackend,
 } from "../src/index.js";
-import { GraphBuilder } from "./graph-builder.js";
 import { maxAbsDiff, randomBatch, randomWeights, referenceBatch, runOnnx } from "./helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +34,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** Fixed emit options so golden text does not change with the rsc version or the spec hash. */
 const fixed = { producerVersion: "test", seed: 0 };
 
+/** Hand-built layers stand one a line in `test.yaml` at column 3, so diagnostics' positions can be checked. */
+const inTestYaml = { firstLayerAt: { file: "test.yaml", line: 1, column: 3 } };
+
 function compiled(spec: string): Graph {
   const r = compileFile(join(specs, spec));
   if (r.graph === undefined) throw new Error(JSON.stringify(r.diagnostics));
@@ -38,68 +46,90 @@ function compiled(spec: string): Graph {
 /** Every op at least once: pad before a pool (not foldable), pad before a conv (folded), BN
  * without gamma/beta, softmax over NCHW channels, dilation, same pooling, Sum of 3, GAP, dense. */
 function zoo(): Graph {
-  const g = new GraphBuilder("zoo");
-  g.add("image", "input", { shape: [9, 7, 3] });
-  g.add("pad_pool", "zero_padding2d", { padding: 1 });
-  g.add("pool", "max_pooling2d", { pool_size: 3, strides: 2, padding: "same" });
-  g.add("pad_conv", "zero_padding2d", {
-    padding: [
-      [0, 1],
-      [2, 0],
+  return graphFromLayers(
+    "zoo",
+    [
+      { name: "image", op: "input", attrs: { shape: [9, 7, 3] } },
+      { name: "pad_pool", op: "zero_padding2d", attrs: { padding: 1 } },
+      { name: "pool", op: "max_pooling2d", attrs: { pool_size: 3, strides: 2, padding: "same" } },
+      {
+        name: "pad_conv",
+        op: "zero_padding2d",
+        attrs: {
+          padding: [
+            [0, 1],
+            [2, 0],
+          ],
+        },
+      },
+      {
+        name: "conv_a",
+        op: "conv2d",
+        attrs: { filters: 4, kernel_size: 2, strides: 2, padding: "same", use_bias: false },
+      },
+      {
+        name: "bn_bare",
+        op: "batch_normalization",
+        attrs: { center: false, scale: false, epsilon: 0.01 },
+      },
+      { name: "soft", op: "activation", attrs: { activation: "softmax" } },
+      {
+        name: "conv_d",
+        op: "conv2d",
+        attrs: { filters: 4, kernel_size: 3, padding: "same", dilation_rate: 2 },
+        inputs: ["soft"],
+      },
+      {
+        name: "avg",
+        op: "average_pooling2d",
+        attrs: { pool_size: 2, strides: 1, padding: "same" },
+        inputs: ["soft"],
+      },
+      { name: "sum3", op: "add", inputs: ["soft", "conv_d", "avg"] },
+      { name: "gap", op: "global_average_pooling2d" },
+      { name: "bn_flat", op: "batch_normalization" },
+      { name: "fc", op: "dense", attrs: { units: 3 } },
+      { name: "drop", op: "dropout", attrs: { rate: 0.5 } },
+      { name: "out", op: "activation", attrs: { activation: "tanh" } },
     ],
-  });
-  g.add("conv_a", "conv2d", {
-    filters: 4,
-    kernel_size: 2,
-    strides: 2,
-    padding: "same",
-    use_bias: false,
-  });
-  g.add("bn_bare", "batch_normalization", { center: false, scale: false, epsilon: 0.01 });
-  const a = g.add("soft", "activation", { activation: "softmax" });
-  const b = g.add(
-    "conv_d",
-    "conv2d",
-    { filters: 4, kernel_size: 3, padding: "same", dilation_rate: 2 },
-    [a],
+    inTestYaml,
   );
-  const c = g.add("avg", "average_pooling2d", { pool_size: 2, strides: 1, padding: "same" }, [a]);
-  g.add("sum3", "add", {}, [a, b, c]);
-  g.add("gap", "global_average_pooling2d");
-  g.add("bn_flat", "batch_normalization");
-  g.add("fc", "dense", { units: 3 });
-  g.add("drop", "dropout", { rate: 0.5 });
-  g.add("out", "activation", { activation: "tanh" });
-  return g.build();
 }
 
 /** Two image outputs, each transposed back to NHWC; zero padding counted by an average pool. */
 function imageOut(): Graph {
-  const g = new GraphBuilder("image_out");
-  g.add("x", "input", { shape: [6, 5, 2] });
-  g.add("c", "conv2d", {
-    filters: 3,
-    kernel_size: 3,
-    strides: [2, 1],
-    padding: "same",
-    activation: "sigmoid",
-  });
-  const left = g.current;
-  g.add("p", "max_pooling2d", { pool_size: 1 }, [left]);
-  g.add("cat", "concatenate", { axis: -1 }, [left, "p"]);
-  g.add(
-    "zp",
-    "zero_padding2d",
-    {
-      padding: [
-        [1, 0],
-        [0, 2],
-      ],
-    },
-    ["x"],
+  return graphFromLayers(
+    "image_out",
+    [
+      { name: "x", op: "input", attrs: { shape: [6, 5, 2] } },
+      {
+        name: "c",
+        op: "conv2d",
+        attrs: {
+          filters: 3,
+          kernel_size: 3,
+          strides: [2, 1],
+          padding: "same",
+          activation: "sigmoid",
+        },
+      },
+      { name: "p", op: "max_pooling2d", attrs: { pool_size: 1 } },
+      { name: "cat", op: "concatenate", attrs: { axis: -1 }, inputs: ["c", "p"] },
+      {
+        name: "zp",
+        op: "zero_padding2d",
+        attrs: {
+          padding: [
+            [1, 0],
+            [0, 2],
+          ],
+        },
+        inputs: ["x"],
+      },
+      { name: "avg", op: "average_pooling2d", attrs: { pool_size: 2, strides: 1 } },
+    ],
+    { outputs: ["cat", "avg"] },
   );
-  g.add("avg", "average_pooling2d", { pool_size: 2, strides: 1 });
-  return g.build(["cat", "avg"]);
 }
 
 const cases: [string, () => Graph][] = [
@@ -172,12 +202,16 @@ describe("a conv 3x3 'same' stride 2 + BatchNorm + ReLU, computed by hand", () =
   // pixel at the bottom/right. 5x5 pads 1/1; 6x6 pads 0 before and 1 after.
   for (const size of [5, 6]) {
     it(`${size}x${size}x2 input`, async () => {
-      const g = new GraphBuilder("hand");
-      g.add("x", "input", { shape: [size, size, 2] });
-      g.add("conv", "conv2d", { filters: 3, kernel_size: 3, strides: 2, padding: "same" });
-      g.add("bn", "batch_normalization", { epsilon: 1e-3 });
-      g.add("relu", "activation", { activation: "relu" });
-      const graph = g.build();
+      const graph = graphFromLayers("hand", [
+        { name: "x", op: "input", attrs: { shape: [size, size, 2] } },
+        {
+          name: "conv",
+          op: "conv2d",
+          attrs: { filters: 3, kernel_size: 3, strides: 2, padding: "same" },
+        },
+        { name: "bn", op: "batch_normalization", attrs: { epsilon: 1e-3 } },
+        { name: "relu", op: "activation", attrs: { activation: "relu" } },
+      ]);
       const w = randomWeights(graph, 5);
       const x = randomBatch([size, size, 2], 1, 9);
       const k = w.get("conv/kernel")!; // HWIO [3, 3, 2, 3]
@@ -303,13 +337,14 @@ describe("model properties", () => {
 
 describe("external data", () => {
   it("moves large tensors to <model>.onnx.data, and onnxruntime loads them", async () => {
-    const g = new GraphBuilder("wide");
-    g.add("input", "input", { shape: [8, 8, 4] });
-    g.add("conv", "conv2d", { filters: 16, kernel_size: 3, padding: "same" }); // 2304-byte kernel
-    g.add("bn", "batch_normalization");
-    g.add("gap", "global_average_pooling2d");
-    g.add("logits", "dense", { units: 10 }); // 640-byte kernel: stays inline
-    const graph = g.build();
+    const graph = graphFromLayers("wide", [
+      { name: "input", op: "input", attrs: { shape: [8, 8, 4] } },
+      // 2304-byte kernel.
+      { name: "conv", op: "conv2d", attrs: { filters: 16, kernel_size: 3, padding: "same" } },
+      { name: "bn", op: "batch_normalization" },
+      { name: "gap", op: "global_average_pooling2d" },
+      { name: "logits", op: "dense", attrs: { units: 10 } }, // 640-byte kernel: stays inline
+    ]);
     const weights = randomWeights(graph);
     const inline = onnxBackend.emit(graph, weights, fixed);
     const external = onnxBackend.emit(graph, weights, {
@@ -356,10 +391,14 @@ describe("errors are located diagnostics, never crashes", () => {
   });
 
   it("a configuration the lowering cannot express is RSC400", () => {
-    const g = new GraphBuilder("seq");
-    g.add("x", "input", { shape: [4, 5] });
-    g.add("bn", "batch_normalization");
-    const graph = g.build();
+    const graph = graphFromLayers(
+      "seq",
+      [
+        { name: "x", op: "input", attrs: { shape: [4, 5] } },
+        { name: "bn", op: "batch_normalization" },
+      ],
+      inTestYaml,
+    );
     const result = onnxBackend.emit(graph, initWeights(graph), fixed);
     expect(result.model).toBeUndefined();
     expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([["RSC400", 2]]);

@@ -17,7 +17,7 @@ import {
   tfl,
   toLayersModel,
 } from "../src/index.js";
-import { everyOpGraph, tinyConvGraph } from "./graph-builder.js";
+import { everyOpGraph, tinyConvGraph } from "./graphs.js";
 
 const dirs: string[] = [];
 function tempDir(): string {

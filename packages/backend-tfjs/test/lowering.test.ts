@@ -1,4 +1,4 @@
-import { initWeights, OPS, type WeightMap } from "@rsc/compiler";
+import { graphFromLayers, initWeights, OPS, type WeightMap } from "@rsc/compiler";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   lowerGraph,
@@ -8,7 +8,7 @@ import {
   tf,
   toLayersModel,
 } from "../src/index.js";
-import { everyOpGraph, GraphBuilder, tinyConvGraph } from "./graph-builder.js";
+import { everyOpGraph, tinyConvGraph } from "./graphs.js";
 
 beforeAll(async () => {
   await selectRuntime("cpu");
@@ -49,16 +49,14 @@ describe("toLayersModel", () => {
 
   it("pads 'same' with stride 2 at the bottom/right, as TensorFlow does", () => {
     // 4x4 input 1..16, 3x3 all-ones kernel, stride 2, same: total padding 1, all of it after.
-    const g = new GraphBuilder("same");
-    g.add("x", "input", { shape: [4, 4, 1] });
-    g.add("conv", "conv2d", {
-      filters: 1,
-      kernel_size: 3,
-      strides: 2,
-      padding: "same",
-      use_bias: false,
-    });
-    const graph = g.build();
+    const graph = graphFromLayers("same", [
+      { name: "x", op: "input", attrs: { shape: [4, 4, 1] } },
+      {
+        name: "conv",
+        op: "conv2d",
+        attrs: { filters: 1, kernel_size: 3, strides: 2, padding: "same", use_bias: false },
+      },
+    ]);
     const model = toLayersModel(graph, new Map([["conv/kernel", new Float32Array(9).fill(1)]]));
     const x = tf.tensor4d(
       Array.from({ length: 16 }, (_, i) => i + 1),
@@ -72,10 +70,10 @@ describe("toLayersModel", () => {
   });
 
   it("applies BatchNormalization with the spec's epsilon in inference", () => {
-    const g = new GraphBuilder("bn");
-    g.add("x", "input", { shape: [1, 1, 2] });
-    g.add("bn", "batch_normalization", { epsilon: 0.5 });
-    const graph = g.build();
+    const graph = graphFromLayers("bn", [
+      { name: "x", op: "input", attrs: { shape: [1, 1, 2] } },
+      { name: "bn", op: "batch_normalization", attrs: { epsilon: 0.5 } },
+    ]);
     const weights: WeightMap = new Map([
       ["bn/gamma", new Float32Array([2, 3])],
       ["bn/beta", new Float32Array([1, -1])],

@@ -1,7 +1,7 @@
 import { initWeights } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
 import { conv2dBackpropFilterComposite, selectRuntime, tf, toLayersModel } from "../src/index.js";
-import { tinyConvGraph } from "./graph-builder.js";
+import { tinyConvGraph } from "./graphs.js";
 
 type Case = [name: string, x: number[], k: number[], strides: number, pad: "same" | "valid"];
 const CASES: Case[] = [

@@ -12,11 +12,10 @@ import { compileFile, initWeights } from "@rsc/compiler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxAbsDiff, randomInputs, runOnnx, tfjsOutputs } from "./parity-support.js";
 import { located, root, rsc } from "./rsc-process.js";
-import { writeSignsFile } from "./train-support.js";
+import { TINY_CNN, trainTinyArgs, writeSignsFile } from "./train-support.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rsc-build-tfjs-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const SPEC = join(root, "specs", "tiny-cnn.yaml");
 
 beforeAll(async () => {
   await selectRuntime("cpu");
@@ -25,7 +24,7 @@ beforeAll(async () => {
 describe("rsc build --target tfjs", () => {
   it("writes model.json + shard that tf.loadLayersModel loads and that compute the seeded model", async () => {
     const out = join(tmp, "tiny-tfjs");
-    const run = await rsc(["build", SPEC, "--target", "tfjs", "--seed", "4", "-o", out]);
+    const run = await rsc(["build", TINY_CNN, "--target", "tfjs", "--seed", "4", "-o", out]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/built tiny-cnn for tfjs: [\d,]+ params, seed 4/);
     const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
@@ -34,7 +33,7 @@ describe("rsc build --target tfjs", () => {
       convertedBy: expect.stringMatching(/^rsc \d+\.\d+\.\d+/),
       weightsManifest: [{ paths: ["group1-shard1of1.bin"] }],
     });
-    const { graph } = compileFile(SPEC);
+    const { graph } = compileFile(TINY_CNN);
     const names = json.weightsManifest[0].weights.map((w: { name: string }) => w.name).sort();
     expect(names).toEqual(graph!.nodes.flatMap((n) => n.params.map((p) => p.name)).sort());
 
@@ -46,7 +45,7 @@ describe("rsc build --target tfjs", () => {
     model.dispose();
 
     const again = join(tmp, "tiny-tfjs-2");
-    await rsc(["build", SPEC, "--target", "tfjs", "--seed", "4", "-o", again]);
+    await rsc(["build", TINY_CNN, "--target", "tfjs", "--seed", "4", "-o", again]);
     expect(readFileSync(join(again, "group1-shard1of1.bin"))).toEqual(
       readFileSync(join(out, "group1-shard1of1.bin")),
     );
@@ -60,25 +59,14 @@ describe("train, then deploy", () => {
 
   it("exports a model trained 1 epoch to ONNX that matches the tfjs model within 1e-4", async () => {
     await writeSignsFile(data);
-    const train = await rsc([
-      "train",
-      SPEC,
-      "--set",
-      "classes=3",
-      "--data",
-      data,
-      "--epochs",
-      "1",
-      "--batch-size",
-      "16",
-      "-o",
-      trained,
-    ]);
+    const train = await rsc(
+      trainTinyArgs(data, "--epochs", "1", "--batch-size", "16", "-o", trained),
+    );
     expect(train.code).toBe(0);
     const onnxPath = join(tmp, "deployed.onnx");
     const build = await rsc([
       "build",
-      SPEC,
+      TINY_CNN,
       "--set",
       "classes=3",
       "--target",
@@ -90,7 +78,7 @@ describe("train, then deploy", () => {
     ]);
     expect(build.code).toBe(0);
 
-    const { graph } = compileFile(SPEC, { set: { classes: "3" } });
+    const { graph } = compileFile(TINY_CNN, { set: { classes: "3" } });
     const model = await tfl.loadLayersModel(fileSystemHandler(trained));
     const batch = 4;
     const inputs = randomInputs(graph!, batch, 9);
@@ -109,33 +97,18 @@ describe("train, then deploy", () => {
   });
 
   it("refuses trained weights of another architecture, writing nothing (RSC401)", async () => {
+    const other = join(root, "specs", "tiny-branches.yaml");
+    const build = (target: string, out: string) =>
+      rsc(["build", other, "--target", target, "--weights", trained, "-o", out]);
     const onnxPath = join(tmp, "wrong.onnx");
-    const run = await rsc([
-      "build",
-      join(root, "specs", "tiny-branches.yaml"),
-      "--target",
-      "onnx",
-      "--weights",
-      trained,
-      "-o",
-      onnxPath,
-    ]);
+    const run = await build("onnx", onnxPath);
     expect(run.code).toBe(1);
     expect(located(run.stderr).every((d) => d[3] === "RSC401")).toBe(true);
     expect(located(run.stderr).length).toBeGreaterThan(0);
     expect(run.stderr).toMatch(/model\.json/);
     expect(existsSync(onnxPath)).toBe(false);
     const tfjsOut = join(tmp, "wrong-tfjs");
-    const run2 = await rsc([
-      "build",
-      join(root, "specs", "tiny-branches.yaml"),
-      "--target",
-      "tfjs",
-      "--weights",
-      trained,
-      "-o",
-      tfjsOut,
-    ]);
+    const run2 = await build("tfjs", tfjsOut);
     expect(run2.code).toBe(1);
     expect(existsSync(tfjsOut)).toBe(false);
   });

@@ -64,7 +64,7 @@ function initializers(path: string): Map<string, string> {
 
 describe.concurrent("rsc build --target onnx", () => {
   it("writes build/<stem>.onnx by default and says what it wrote", async () => {
-    const r = await rsc(["build", join(root, TINY), "--target", "onnx"], tmp);
+    const r = await rsc(["build", join(root, TINY), "--target", "onnx"], { cwd: tmp });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^wrote build\/tiny-cnn\.onnx \(\d+\.\d kB\)\n/);

@@ -3,52 +3,24 @@
  * `test` script runs `tsc -b` first): exit statuses, what goes to stdout and stderr, JSON
  * envelopes, golden text, and that bad input never shows a stack trace.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { bin, type Run, root, rsc as rscProcess } from "./rsc-process.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "packages", "cli", "bin", "rsc.js");
 const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-cli-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `rsc args` from the repository root, stdin closed, colour decided only by `env`. */
+/**
+ * Runs `rsc args` from the repository root, colour decided only by `env`: by default neither
+ * FORCE_COLOR nor NO_COLOR is set, so colour must be off by itself off a TTY.
+ */
 function rsc(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise<Run>((resolve, reject) => {
-    const base = { ...process.env };
-    delete base["FORCE_COLOR"];
-    delete base["NO_COLOR"];
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...base, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  }).then((run) => {
-    // No run may ever show a stack trace or hit an internal error, whatever its input.
-    expect(run.stderr).not.toContain("    at ");
-    expect(run.stderr).not.toContain("internal error");
-    return run;
-  });
+  return rscProcess(args, { env });
 }
 
 /** Writes a spec into the temp folder and returns its path. */

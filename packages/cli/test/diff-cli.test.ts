@@ -3,15 +3,13 @@
  * script's `tsc -b`), against a real temporary git repository for the `REV:path` form: the spec
  * and the library it imports are both read at the revision.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Run, rsc as rscProcess } from "./rsc-process.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "packages", "cli", "bin", "rsc.js");
 const repo = mkdtempSync(join(tmpdir(), "rsc-diff-git-"));
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
@@ -59,36 +57,9 @@ function write(path: string, text: string): void {
   writeFileSync(join(repo, path), text);
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `rsc args` with `cwd` inside the repository. */
 function rsc(args: readonly string[], cwd = repo): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env["FORCE_COLOR"];
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env: { ...env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      expect(stderr).not.toContain("    at ");
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return rscProcess(args, { cwd });
 }
 
 beforeAll(() => {

@@ -8,32 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { located, root, rsc } from "./rsc-process.js";
-import { writeSignsFile } from "./train-support.js";
+import { trainTinyArgs, writeSignsFile } from "./train-support.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rsc-evaluate-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const SPEC = join(root, "specs", "tiny-cnn.yaml");
 const DATA = join(tmp, "signs.h5");
 const MODEL = join(tmp, "trained");
 
 beforeAll(async () => {
   await writeSignsFile(DATA);
-  const run = await rsc([
-    "train",
-    SPEC,
-    "--set",
-    "classes=3",
-    "--data",
-    DATA,
-    "--epochs",
-    "4",
-    "--batch-size",
-    "8",
-    "--lr",
-    "0.01",
-    "-o",
-    MODEL,
-  ]);
+  const run = await rsc(
+    trainTinyArgs(DATA, "--epochs", "4", "--batch-size", "8", "--lr", "0.01", "-o", MODEL),
+  );
   expect(run.code).toBe(0);
 }, 60_000);
 

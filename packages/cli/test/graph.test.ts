@@ -2,7 +2,6 @@
  * `rsc graph`: DOT and Mermaid goldens for a tiny spec (graph-golden/), block collapsing, and the
  * real bin rendering SVG through @viz-js/viz. Refresh goldens with UPDATE_GOLDEN=1 and review.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,10 +12,9 @@ import { pictureToDot } from "../src/commands/graph-dot.js";
 import { pictureToMermaid } from "../src/commands/graph-mermaid.js";
 import { buildPicture } from "../src/commands/graph-model.js";
 import { graphFormat } from "../src/commands/graph-run.js";
+import { rsc } from "./rsc-process.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..", "..");
-const bin = join(root, "packages", "cli", "bin", "rsc.js");
 const goldens = join(here, "graph-golden");
 const tiny = join(goldens, "tiny.yaml");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-graph-test-"));
@@ -32,10 +30,6 @@ function golden(name: string, actual: string): void {
   const path = join(goldens, name);
   if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(path, actual);
   expect(actual).toBe(readFileSync(path, "utf8"));
-}
-
-function rsc(args: readonly string[]) {
-  return spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8" });
 }
 
 describe("rsc graph", () => {
@@ -83,27 +77,27 @@ describe("rsc graph", () => {
     expect(() => graphFormat({ output: "x.png" })).toThrow(/cannot tell the format/);
   });
 
-  it("renders SVG in-process (no system Graphviz) to stdout and to a file", () => {
-    const run = rsc(["graph", tiny]);
-    expect(run.status).toBe(0);
+  it("renders SVG in-process (no system Graphviz) to stdout and to a file", async () => {
+    const run = await rsc(["graph", tiny]);
+    expect(run.code).toBe(0);
     expect(run.stdout.startsWith("<svg")).toBe(true);
     expect(run.stdout).toContain("unita_conv: Conv2D");
     expect(run.stdout).toContain("fc3: Dense");
     const out = join(tmp, "tiny.svg");
-    const file = rsc(["graph", tiny, "--collapse-blocks", "-o", out]);
-    expect(file.status).toBe(0);
+    const file = await rsc(["graph", tiny, "--collapse-blocks", "-o", out]);
+    expect(file.code).toBe(0);
     const svg = readFileSync(out, "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("unit unitb");
     expect(svg).not.toContain("unitb_conv");
   });
 
-  it("fails cleanly on a bad spec and an unknown extension", () => {
+  it("fails cleanly on a bad spec and an unknown extension", async () => {
     const bad = join(tmp, "bad.yaml");
     writeFileSync(bad, "rsc: 1\nlayers:\n  - conv2d: { filters: 8, kernel_sise: 3 }\n");
-    const run = rsc(["graph", bad, "-o", join(tmp, "bad.svg")]);
-    expect(run.status).toBe(1);
+    const run = await rsc(["graph", bad, "-o", join(tmp, "bad.svg")]);
+    expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/bad\.yaml:3:\d+: error RSC1/);
-    expect(rsc(["graph", tiny, "-o", join(tmp, "x.png")]).status).toBe(2);
+    expect((await rsc(["graph", tiny, "-o", join(tmp, "x.png")])).code).toBe(2);
   });
 });

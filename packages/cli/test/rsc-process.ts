@@ -1,6 +1,7 @@
 /**
- * Runs the built `rsc` bin as a child process (for build/run tests): stdin closed, colour off,
- * and it fails the test if any run shows a stack trace or an internal error.
+ * Runs the built `rsc` bin as a child process: stdin closed, colour off unless a test sets the
+ * colour variables itself, and it fails the test if any run shows a stack trace or an internal
+ * error, whatever its input.
  */
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -9,7 +10,8 @@ import { expect } from "vitest";
 
 /** The repository root. */
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "packages", "cli", "bin", "rsc.js");
+/** The built bin, `packages/cli/bin/rsc.js` (the root `test` script runs `tsc -b` first). */
+export const bin = join(root, "packages", "cli", "bin", "rsc.js");
 
 /** One finished run. */
 export interface Run {
@@ -18,14 +20,26 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** Runs `rsc args` in `cwd` (default: the repository root). */
-export function rsc(args: readonly string[], cwd = root): Promise<Run> {
+/** Where and how to run. */
+export interface RunOptions {
+  /** The working directory; default the repository root. */
+  readonly cwd?: string;
+  /**
+   * Variables set over the parent's environment, from which FORCE_COLOR and NO_COLOR are removed
+   * first, so colour depends only on them; default `{ NO_COLOR: "1" }`.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Runs `rsc args`. */
+export function rsc(args: readonly string[], options: RunOptions = {}): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: "1" };
-    delete env["FORCE_COLOR"];
+    const parent = { ...process.env };
+    delete parent["FORCE_COLOR"];
+    delete parent["NO_COLOR"];
     const child = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env,
+      cwd: options.cwd ?? root,
+      env: { ...parent, ...(options.env ?? { NO_COLOR: "1" }) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

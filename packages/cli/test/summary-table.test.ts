@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileFile } from "@rsc/compiler";
+import { compileFile, graphFromLayers } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
 import {
   formatCount,
@@ -9,20 +9,20 @@ import {
   readableSize,
   summarize,
 } from "../src/summary-table.js";
-import { courseraResnet50, GraphBuilder } from "./graph-builder.js";
+import { courseraResnet50 } from "./coursera-resnet50.js";
 
 /** input -> conv -> bn -> relu, plus a 1x1 shortcut conv from the input, added, flattened, dense. */
 function tinyResidual() {
-  const g = new GraphBuilder("tiny");
-  g.add("input_1", "input", { shape: [8, 8, 3] });
-  g.add("conv_a", "conv2d", { filters: 4, kernel_size: 3, padding: "same" });
-  g.add("bn_a", "batch_normalization");
-  const main = g.add("relu_a", "activation", { activation: "relu" });
-  const shortcut = g.add("conv_s", "conv2d", { filters: 4, kernel_size: 1 }, ["input_1"]);
-  g.add("add", "add", {}, [main, shortcut]);
-  g.add("flatten", "flatten");
-  g.add("fc2", "dense", { units: 2, activation: "softmax" });
-  return g.build();
+  return graphFromLayers("tiny", [
+    { name: "input_1", op: "input", attrs: { shape: [8, 8, 3] } },
+    { name: "conv_a", op: "conv2d", attrs: { filters: 4, kernel_size: 3, padding: "same" } },
+    { name: "bn_a", op: "batch_normalization" },
+    { name: "relu_a", op: "activation", attrs: { activation: "relu" } },
+    { name: "conv_s", op: "conv2d", attrs: { filters: 4, kernel_size: 1 }, inputs: ["input_1"] },
+    { name: "add", op: "add", inputs: ["relu_a", "conv_s"] },
+    { name: "flatten", op: "flatten" },
+    { name: "fc2", op: "dense", attrs: { units: 2, activation: "softmax" } },
+  ]);
 }
 
 describe("summarize", () => {

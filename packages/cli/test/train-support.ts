@@ -1,9 +1,19 @@
 /**
  * Test data for `rsc train` / `rsc evaluate`: small SIGNS-style HDF5 files written with h5wasm,
  * whose class is a learnable pattern (the class's colour channel is brighter), so a tiny model's
- * loss falls within a few epochs.
+ * loss falls within a few epochs; and the tiny spec they fit.
  */
+import { join } from "node:path";
 import h5wasm from "h5wasm/node";
+import { root } from "./rsc-process.js";
+
+/** specs/tiny-cnn.yaml: with `classes=3` it takes {@link writeSignsFile}'s default data. */
+export const TINY_CNN = join(root, "specs", "tiny-cnn.yaml");
+
+/** The `rsc train` arguments of the tiny spec on `data`, then the run's `own`. */
+export function trainTinyArgs(data: string, ...own: string[]): string[] {
+  return ["train", TINY_CNN, "--set", "classes=3", "--data", data, ...own];
+}
 
 /** Options of {@link writeSignsFile}. */
 export interface SignsFileOptions {

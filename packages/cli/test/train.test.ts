@@ -9,14 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileSystemHandler, selectRuntime, tfl } from "@rsc/backend-tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { located, root, rsc } from "./rsc-process.js";
-import { writeSignsFile } from "./train-support.js";
+import { bin, located, rsc } from "./rsc-process.js";
+import { trainTinyArgs, writeSignsFile } from "./train-support.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rsc-train-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const SPEC = join(root, "specs", "tiny-cnn.yaml");
 const DATA = join(tmp, "signs.h5");
-const TRAIN = ["train", SPEC, "--set", "classes=3", "--data", DATA, "--batch-size", "16"];
+const TRAIN = trainTinyArgs(DATA, "--batch-size", "16");
 
 beforeAll(async () => {
   await writeSignsFile(DATA);
@@ -78,29 +77,9 @@ describe("rsc train", () => {
   });
 
   it("is deterministic for a seed on the cpu runtime and prints one JSON envelope with --json", async () => {
-    const a = await rsc([
-      ...TRAIN,
-      "--epochs",
-      "1",
-      "--seed",
-      "3",
-      "--runtime",
-      "cpu",
-      "-o",
-      join(tmp, "a"),
-      "--json",
-    ]);
-    const b = await rsc([
-      ...TRAIN,
-      "--epochs",
-      "1",
-      "--seed",
-      "3",
-      "--runtime",
-      "cpu",
-      "-o",
-      join(tmp, "b"),
-    ]);
+    const seed3 = ["--epochs", "1", "--seed", "3", "--runtime", "cpu"];
+    const a = await rsc([...TRAIN, ...seed3, "-o", join(tmp, "a"), "--json"]);
+    const b = await rsc([...TRAIN, ...seed3, "-o", join(tmp, "b")]);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     const envelope = JSON.parse(a.stdout);
@@ -117,13 +96,9 @@ describe("rsc train", () => {
 
   it("keeps every finished epoch when interrupted", async () => {
     const out = join(tmp, "interrupted");
-    const child = spawn(
-      process.execPath,
-      [join(root, "packages/cli/bin/rsc.js"), ...TRAIN, "--epochs", "500", "-o", out],
-      {
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [bin, ...TRAIN, "--epochs", "500", "-o", out], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     await new Promise<void>((resolve) => {
       let text = "";
       child.stderr!.on("data", (chunk: Buffer) => {
@@ -159,16 +134,7 @@ describe("rsc train: bad input", () => {
     extra: string[] = [],
   ) {
     const out = join(tmp, `never-${code}-${Math.random().toString(36).slice(2)}`);
-    const run = await rsc([
-      ...TRAIN.slice(0, 4),
-      "--data",
-      data,
-      "--epochs",
-      "1",
-      "-o",
-      out,
-      ...extra,
-    ]);
+    const run = await rsc(trainTinyArgs(data, "--epochs", "1", "-o", out, ...extra));
     expect(run.code).toBe(1);
     expect(located(run.stderr)).toEqual([[data, "1", "1", code]]);
     expect(run.stderr).toMatch(message);

@@ -1,0 +1,92 @@
+/**
+ * Graphs built in code (graphFromLayers), so the backend is tested independently of the spec
+ * front-end. Layers stand one a line in `test.yaml` at column 3, so diagnostics' positions can be
+ * checked.
+ */
+import { type Graph, graphFromLayers, type LayerDescription } from "@rsc/compiler";
+
+/** 16x16x3 input -> `body` -> `fc<classes>` softmax, its layers one a line in test.yaml. */
+function classifier(name: string, classes: number, body: readonly LayerDescription[]): Graph {
+  return graphFromLayers(
+    name,
+    [
+      { name: "input_1", op: "input", attrs: { shape: [16, 16, 3] } },
+      ...body,
+      { name: `fc${classes}`, op: "dense", attrs: { units: classes, activation: "softmax" } },
+    ],
+    { firstLayerAt: { file: "test.yaml", line: 1, column: 3 } },
+  );
+}
+
+/** A small model using every op of the registry (16x16x3 input, `classes` softmax outputs). */
+export function everyOpGraph(classes = 3, name = "every_op"): Graph {
+  return classifier(name, classes, [
+    {
+      name: "pad",
+      op: "zero_padding2d",
+      attrs: {
+        padding: [
+          [1, 2],
+          [0, 1],
+        ],
+      },
+    },
+    {
+      name: "conv1",
+      op: "conv2d",
+      attrs: { filters: 8, kernel_size: 3, strides: 2, activation: "relu" },
+    },
+    { name: "bn1", op: "batch_normalization", attrs: { epsilon: 1e-3, momentum: 0.9 } },
+    { name: "relu1", op: "activation", attrs: { activation: "relu" } },
+    {
+      name: "conv_s2",
+      op: "conv2d",
+      attrs: { filters: 8, kernel_size: 3, strides: 2, padding: "same", use_bias: false },
+    },
+    {
+      name: "pool_max",
+      op: "max_pooling2d",
+      attrs: { pool_size: 3, strides: 1, padding: "same" },
+    },
+    {
+      name: "conv_d",
+      op: "conv2d",
+      attrs: { filters: 8, kernel_size: 3, padding: "same", dilation_rate: 2 },
+      inputs: ["relu1"],
+    },
+    {
+      name: "pool_avg",
+      op: "average_pooling2d",
+      attrs: { pool_size: 2, strides: 2, padding: "same" },
+    },
+    { name: "add", op: "add", inputs: ["pool_max", "pool_avg"] },
+    { name: "tanh", op: "activation", attrs: { activation: "tanh" }, inputs: ["add"] },
+    { name: "sigmoid", op: "activation", attrs: { activation: "sigmoid" }, inputs: ["add"] },
+    { name: "concat", op: "concatenate", attrs: { axis: -1 }, inputs: ["tanh", "sigmoid"] },
+    { name: "bn2", op: "batch_normalization" },
+    { name: "pool_max2", op: "max_pooling2d", attrs: { pool_size: 2, strides: 1 } },
+    { name: "pool_avg2", op: "average_pooling2d", attrs: { pool_size: 2 } },
+    { name: "flatten", op: "flatten" },
+    { name: "fc_a", op: "dense", attrs: { units: 5, activation: "tanh" } },
+    { name: "drop", op: "dropout", attrs: { rate: 0.5 } },
+    { name: "fc_b", op: "dense", attrs: { units: 5, use_bias: false } },
+    { name: "gap", op: "global_average_pooling2d", inputs: ["bn2"] },
+    { name: "fc_gap", op: "dense", attrs: { units: 5, activation: "linear" } },
+    { name: "sum2", op: "add", inputs: ["fc_b", "fc_gap"] },
+  ]);
+}
+
+/** A tiny conv net for training tests: 16x16x3 -> conv -> bn -> relu -> pool -> dense softmax. */
+export function tinyConvGraph(classes = 3, name = "tiny"): Graph {
+  return classifier(name, classes, [
+    {
+      name: "conv1",
+      op: "conv2d",
+      attrs: { filters: 4, kernel_size: 3, strides: 2, padding: "same" },
+    },
+    { name: "bn_conv1", op: "batch_normalization" },
+    { name: "relu", op: "activation", attrs: { activation: "relu" } },
+    { name: "pool", op: "max_pooling2d", attrs: { pool_size: 2 } },
+    { name: "flatten", op: "flatten" },
+  ]);
+}
