@@ -7,6 +7,7 @@ import {
   type Graph,
   graphParamCounts,
   isLazyWeightMap,
+  locatedError,
   type Node,
   type OpName,
   type WeightMap,
@@ -86,25 +87,7 @@ export interface EmitResult {
 
 /** A located error at a node's spec line, with its template call sites as related locations. */
 export function nodeDiagnostic(node: Node, code: "RSC400" | "RSC401", message: string): Diagnostic {
-  const { file, line, column, callSites } = node.origin;
-  return {
-    severity: "error",
-    code,
-    message,
-    file,
-    line,
-    column,
-    ...(callSites.length > 0
-      ? {
-          related: callSites.map((s) => ({
-            file: s.file,
-            line: s.line,
-            column: s.column,
-            message: `in block '${s.block}' called here`,
-          })),
-        }
-      : {}),
-  };
+  return locatedError(code, message, node.origin, { callSites: node.origin.callSites });
 }
 
 type Dims = readonly (number | undefined)[];

@@ -6,6 +6,7 @@
 import {
   type Diagnostic,
   type Graph,
+  locatedError,
   type Node,
   type Origin,
   shapeSize,
@@ -48,25 +49,10 @@ export function nodeDiagnostic(
   message: string,
   hint?: string,
 ): Diagnostic {
-  return {
-    severity: "error",
-    code,
-    message,
-    file: origin.file,
-    line: origin.line,
-    column: origin.column,
+  return locatedError(code, message, origin, {
+    callSites: origin.callSites,
     ...(hint === undefined ? {} : { hint }),
-    ...(origin.callSites.length === 0
-      ? {}
-      : {
-          related: origin.callSites.map((c) => ({
-            file: c.file,
-            line: c.line,
-            column: c.column,
-            message: `in block '${c.block}' called here`,
-          })),
-        }),
-  };
+  });
 }
 
 /**
