@@ -216,6 +216,11 @@ export function emitOnnx(
     return {
       byteLength: length * Float32Array.BYTES_PER_ELEMENT,
       bytes() {
+        if (transform?.fromReader !== undefined) {
+          const out = buffer("reordered", length);
+          transform.fromReader(lazyWeights.reader(name), out);
+          return float32Bytes(out);
+        }
         const data = buffer("generated", length);
         lazyWeights.fill(name, data);
         return float32Bytes(reorder(data, transform));

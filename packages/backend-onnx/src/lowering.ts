@@ -61,6 +61,11 @@ export interface WeightTransform {
   readonly dims: readonly number[];
   /** Writes the Keras-layout data, reordered, into `out` (same length; reused between calls). */
   readonly data: (keras: Float32Array, out: Float32Array) => void;
+  /**
+   * Optional: the same reordering, pulling the Keras-layout values in order from `read` block by
+   * block (see the compiler's LazyWeightMap.reader) instead of from a whole Keras-layout copy.
+   */
+  readonly fromReader?: (read: (out: Float32Array) => void, out: Float32Array) => void;
 }
 
 /** Lowers one node of op K. */

@@ -155,6 +155,12 @@ export interface LazyWeightMap extends WeightMap {
   lengthOf(name: string): number | undefined;
   /** Generates tensor `name` into `out`, which must have exactly {@link lengthOf} values. */
   fill(name: string, out: Float32Array): void;
+  /**
+   * Reads tensor `name` in order, block by block: each call of the returned function fills
+   * `out` with the tensor's next `out.length` values (the same values {@link fill} gives), so a
+   * writer can reorder a tensor from a small cache-resident block instead of a whole copy.
+   */
+  reader(name: string): (out: Float32Array) => void;
 }
 
 /** True for weights that can be generated into a caller's buffer ({@link LazyWeightMap}). */
@@ -188,6 +194,18 @@ class SeededWeights implements LazyWeightMap {
     if (out.length !== shapeSize(p.shape))
       throw new RangeError(`weight '${name}' has ${shapeSize(p.shape)} values, not ${out.length}`);
     fillTensor(this.#seed, name, p.shape, p.initializer, out);
+  }
+  reader(name: string): (out: Float32Array) => void {
+    const p = this.#params.get(name);
+    if (p === undefined) throw new RangeError(`no weight named '${name}'`);
+    if (p.initializer !== "glorot_uniform") {
+      const value = p.initializer === "ones" ? 1 : 0;
+      return (out) => out.fill(value);
+    }
+    const { fanIn, fanOut } = fans(p.shape);
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const state = streamState(this.#seed, name);
+    return (out) => fillFromState(state, out, limit);
   }
   get(name: string): Float32Array | undefined {
     const p = this.#params.get(name);

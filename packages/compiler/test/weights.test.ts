@@ -277,6 +277,20 @@ describe("weights generated on demand (seededParams)", () => {
     expect(new Map(lazy)).toEqual(held);
   });
 
+  it("reads each tensor in order, block by block, as fill gives it", () => {
+    for (const [name, values] of held) {
+      const read = lazy.reader(name);
+      const pieces: number[] = [];
+      for (let at = 0; at < values.length; at += 5) {
+        const block = new Float32Array(Math.min(5, values.length - at));
+        read(block);
+        pieces.push(...block);
+      }
+      expect(Float32Array.from(pieces)).toEqual(values);
+    }
+    expect(() => lazy.reader("c/kernel")).toThrow(/no weight named/);
+  });
+
   it("knows no other name, and refuses a buffer of the wrong size", () => {
     expect(lazy.has("c/kernel")).toBe(false);
     expect(lazy.get("c/kernel")).toBeUndefined();
