@@ -58,27 +58,44 @@ export function get(node: LNode | undefined, key: string): LNode | undefined {
   return node?.kind === "map" ? node.entries.get(key)?.value : undefined;
 }
 
+/** One step of a JSON-pointer walk: the node reached, and the mapping key that led to it. */
+export interface PointerStep {
+  readonly node: LNode;
+  /** The key, when the step went into a mapping entry (absent for a sequence item). */
+  readonly key?: string;
+  /** Where that key is written. */
+  readonly keyLoc?: SourceLocation;
+}
+
 /**
- * Finds the node at a JSON pointer (`/layers/3/conv2d/filters`), for mapping schema errors back
- * to a line. Returns the deepest node reached and, when the last segment names a key, its location.
+ * The nodes along a JSON pointer (`/layers/3/conv2d/filters`) below `root`, in order, as far as
+ * the pointer matches the tree.
  */
-export function locate(root: LNode, pointer: string): { node: LNode; keyLoc?: SourceLocation } {
+export function* pointerPath(root: LNode, pointer: string): Generator<PointerStep> {
+  if (pointer === "") return;
   let node = root;
-  let keyLoc: SourceLocation | undefined;
-  if (pointer === "") return { node };
   for (const raw of pointer.slice(1).split("/")) {
     const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     if (node.kind === "map") {
       const entry = node.entries.get(segment);
-      if (entry === undefined) break;
-      keyLoc = entry.keyLoc;
+      if (entry === undefined) return;
       node = entry.value;
+      yield { node, key: segment, keyLoc: entry.keyLoc };
     } else if (node.kind === "seq") {
       const item = node.items[Number(segment)];
-      if (item === undefined) break;
-      keyLoc = undefined;
+      if (item === undefined) return;
       node = item;
-    } else break;
+      yield { node };
+    } else return;
   }
-  return keyLoc === undefined ? { node } : { node, keyLoc };
+}
+
+/**
+ * Finds the node at a JSON pointer, for mapping schema errors back to a line. Returns the deepest
+ * node reached and, when the last segment reached names a key, its location.
+ */
+export function locate(root: LNode, pointer: string): { node: LNode; keyLoc?: SourceLocation } {
+  let last: PointerStep = { node: root };
+  for (const step of pointerPath(root, pointer)) last = step;
+  return last.keyLoc === undefined ? { node: last.node } : { node: last.node, keyLoc: last.keyLoc };
 }

@@ -6,7 +6,7 @@
  */
 import type { Diagnostic, RelatedLocation, SourceLocation } from "./diagnostics.js";
 import * as generated from "./generated/validators.js";
-import { type LNode, locate, toPlain } from "./located.js";
+import { type LNode, locate, pointerPath, toPlain } from "./located.js";
 import { OPS } from "./ops/registry.js";
 import type { OpName } from "./ops/types.js";
 import { specSchema } from "./schema.js";
@@ -76,23 +76,11 @@ export interface DocumentValidation {
 
 /** The deepest element of a `layers:` list on the way to the node at `pointer`, if any. */
 function enclosingLayerItem(root: LNode, pointer: string): LNode | undefined {
-  let node = root;
   let item: LNode | undefined;
   let parentKey: string | undefined;
-  for (const raw of pointer.split("/").slice(1)) {
-    const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (node.kind === "map") {
-      const entry = node.entries.get(segment);
-      if (entry === undefined) break;
-      parentKey = segment;
-      node = entry.value;
-    } else if (node.kind === "seq") {
-      const next = node.items[Number(segment)];
-      if (next === undefined) break;
-      if (parentKey === "layers") item = next;
-      parentKey = undefined;
-      node = next;
-    } else break;
+  for (const step of pointerPath(root, pointer)) {
+    if (step.key === undefined && parentKey === "layers") item = step.node;
+    parentKey = step.key;
   }
   return item;
 }
