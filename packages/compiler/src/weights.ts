@@ -116,6 +116,26 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   return { fanIn: shape.at(-2)! * receptive, fanOut: shape.at(-1)! * receptive };
 }
 
+/**
+ * Fills successive blocks of one tensor with its initial values, as its initializer says: each
+ * call writes the next `out.length` values (a glorot stream continues where it stopped).
+ */
+function tensorFiller(
+  seed: number,
+  name: string,
+  shape: Shape,
+  initializer: Initializer,
+): (out: Float32Array) => void {
+  if (initializer !== "glorot_uniform") {
+    const value = initializer === "ones" ? 1 : 0;
+    return (out) => out.fill(value);
+  }
+  const { fanIn, fanOut } = fans(shape);
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const state = streamState(seed, name);
+  return (out) => fillFromState(state, out, limit);
+}
+
 /** Writes one tensor's initial values into `out` (exactly its size), as its initializer says. */
 export function fillTensor(
   seed: number,
@@ -124,13 +144,7 @@ export function fillTensor(
   initializer: Initializer,
   out: Float32Array,
 ): void {
-  if (initializer !== "glorot_uniform") {
-    out.fill(initializer === "ones" ? 1 : 0);
-    return;
-  }
-  const { fanIn, fanOut } = fans(shape);
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  fillFromState(streamState(seed, name), out, limit);
+  tensorFiller(seed, name, shape, initializer)(out);
 }
 
 /** One tensor's initial values, as its initializer says. */
@@ -166,7 +180,11 @@ export interface LazyWeightMap extends WeightMap {
 /** True for weights that can be generated into a caller's buffer ({@link LazyWeightMap}). */
 export function isLazyWeightMap(weights: WeightMap): weights is LazyWeightMap {
   const lazy = weights as Partial<LazyWeightMap>;
-  return typeof lazy.fill === "function" && typeof lazy.lengthOf === "function";
+  return (
+    typeof lazy.fill === "function" &&
+    typeof lazy.lengthOf === "function" &&
+    typeof lazy.reader === "function"
+  );
 }
 
 class SeededWeights implements LazyWeightMap {
@@ -189,23 +207,19 @@ class SeededWeights implements LazyWeightMap {
     return p === undefined ? undefined : shapeSize(p.shape);
   }
   fill(name: string, out: Float32Array): void {
-    const p = this.#params.get(name);
-    if (p === undefined) throw new RangeError(`no weight named '${name}'`);
+    const p = this.#param(name);
     if (out.length !== shapeSize(p.shape))
       throw new RangeError(`weight '${name}' has ${shapeSize(p.shape)} values, not ${out.length}`);
     fillTensor(this.#seed, name, p.shape, p.initializer, out);
   }
   reader(name: string): (out: Float32Array) => void {
+    const p = this.#param(name);
+    return tensorFiller(this.#seed, name, p.shape, p.initializer);
+  }
+  #param(name: string): ParamSpec {
     const p = this.#params.get(name);
     if (p === undefined) throw new RangeError(`no weight named '${name}'`);
-    if (p.initializer !== "glorot_uniform") {
-      const value = p.initializer === "ones" ? 1 : 0;
-      return (out) => out.fill(value);
-    }
-    const { fanIn, fanOut } = fans(p.shape);
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    const state = streamState(this.#seed, name);
-    return (out) => fillFromState(state, out, limit);
+    return p;
   }
   get(name: string): Float32Array | undefined {
     const p = this.#params.get(name);
