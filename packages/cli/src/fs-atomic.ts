@@ -35,15 +35,9 @@ function ioError(action: string, path: string, error: unknown): CliError {
 
 /** Writes one file atomically, creating its folder. Throws CliError (exit 2) on I/O failure. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = tempSibling(path);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (error) {
-    removeQuietly(tmp);
-    throw ioError("write", path, error);
-  }
+  writeFileAtomicChunks(path, (write) =>
+    write(typeof data === "string" ? Buffer.from(data) : data),
+  );
 }
 
 /**
