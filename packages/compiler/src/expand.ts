@@ -118,15 +118,20 @@ class Expander {
     this.diagnostics.push(locatedError(...args));
   }
 
+  /** True when errors beyond the schema errors expansion went on past have been reported. */
+  private hasOwnErrors(): boolean {
+    return this.diagnostics.filter((d) => d.severity === "error").length > this.recovered;
+  }
+
   run(source: string | Uint8Array, file: string): ExpandResult {
     const root = this.load(file, resolve(file), source, []);
     const done = (model?: ExpandedModel): ExpandResult => ({
       ...(model ? { model } : {}),
       diagnostics: this.diagnostics,
       files: this.files,
-      partial: this.diagnostics.filter((d) => d.severity === "error").length > this.recovered,
+      partial: this.hasOwnErrors(),
     });
-    if (root === undefined || this.diagnostics.length > this.recovered) return done();
+    if (root === undefined || this.hasOwnErrors()) return done();
     try {
       return done(this.expandModel(root, file));
     } catch (e) {
