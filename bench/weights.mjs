@@ -65,7 +65,7 @@ console.log(
   `initial weights of ${values.spec}: ${total.toLocaleString("en-US")} float32 values, ${runs} runs`,
 );
 console.log(
-  `  initWeights (xoshiro128**, per-tensor seeds)  median ${w.toFixed(1)} ms  min ${Math.min(...weights).toFixed(1)} ms  first (cold) ${weights.cold.toFixed(1)} ms`,
+  `  initWeights (counter-based, per-tensor keys)  median ${w.toFixed(1)} ms  min ${Math.min(...weights).toFixed(1)} ms  first (cold) ${weights.cold.toFixed(1)} ms`,
 );
 console.log(`  baseline: Math.random() into one Float32Array  median ${b.toFixed(1)} ms`);
 console.log(

@@ -188,7 +188,8 @@ export function emitOnnx(
   };
   // Two buffers reused for every tensor, allocated once at the largest tensor's size (ResNet-50's
   // is 9.4 MB) when the first payload is written (all lowering is done by then): weights
-  // generated on demand go to `generated`, kernels reordered for ONNX to `reordered`.
+  // generated on demand go to `generated`, kernels reordered from a Keras-layout copy to
+  // `reordered`.
   let largest = 0;
   const buffers = { generated: new Float32Array(0), reordered: new Float32Array(0) };
   const buffer = (key: keyof typeof buffers, length: number): Float32Array => {
@@ -216,14 +217,10 @@ export function emitOnnx(
     return {
       byteLength: length * Float32Array.BYTES_PER_ELEMENT,
       bytes() {
-        if (transform?.fromReader !== undefined) {
-          const out = buffer("reordered", length);
-          transform.fromReader(lazyWeights.reader(name), out);
-          return float32Bytes(out);
-        }
         const data = buffer("generated", length);
-        lazyWeights.fill(name, data);
-        return float32Bytes(reorder(data, transform));
+        // A permutation is applied as the values are generated: no Keras-layout copy.
+        lazyWeights.fill(name, data, transform?.perm);
+        return float32Bytes(transform?.perm === undefined ? reorder(data, transform) : data);
       },
     };
   };

@@ -62,10 +62,11 @@ export interface WeightTransform {
   /** Writes the Keras-layout data, reordered, into `out` (same length; reused between calls). */
   readonly data: (keras: Float32Array, out: Float32Array) => void;
   /**
-   * Optional: the same reordering, pulling the Keras-layout values in order from `read` block by
-   * block (see the compiler's LazyWeightMap.reader) instead of from a whole Keras-layout copy.
+   * Optional: the same reordering as an axis permutation (ONNX axis k is Keras axis `perm[k]`).
+   * Weights generated on demand (the compiler's LazyWeightMap) are then generated straight into
+   * the ONNX layout, with no Keras-layout copy and no transpose pass.
    */
-  readonly fromReader?: (read: (out: Float32Array) => void, out: Float32Array) => void;
+  readonly perm?: readonly number[];
 }
 
 /** Lowers one node of op K. */

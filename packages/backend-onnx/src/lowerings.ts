@@ -15,7 +15,7 @@ import {
 import { float, int, ints, string } from "./attributes.js";
 import { isChannelsFirst, onnxAxis, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
-import { hwioToOihwFromReader, hwioToOihwInto } from "./tensor-data.js";
+import { HWIO_TO_OIHW, hwioToOihwInto } from "./tensor-data.js";
 
 /** The ONNX op of each activation that needs no attributes. */
 const ELEMENTWISE_ACTIVATIONS: { readonly [A in Exclude<ActivationName, "softmax">]: string } = {
@@ -115,7 +115,7 @@ export const ONNX_LOWERINGS: LoweringTable = {
     const kernel = ctx.weight("kernel", {
       dims: [cout, cin, kh, kw],
       data: (hwio, out) => hwioToOihwInto(hwio, kernelShape, out),
-      fromReader: (read, out) => hwioToOihwFromReader(read, kernelShape, out),
+      perm: HWIO_TO_OIHW,
     });
     const inputs = [ctx.inputs[0]!, kernel, ...(a.use_bias ? [ctx.weight("bias")] : [])];
     const out = preActivation(ctx, a.activation);

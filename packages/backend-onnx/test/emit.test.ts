@@ -20,7 +20,6 @@ import {
   EXTERNAL_MIN_BYTES,
   emitOnnx,
   hwioToOihw,
-  hwioToOihwFromReader,
   ONNX_LOWERINGS,
   onnx,
   onnxBackend,
@@ -333,27 +332,6 @@ describe("model properties", () => {
         for (let i = 0; i < 4; i++)
           for (let o = 0; o < 5; o++)
             expect(oihw[((o * 4 + i) * 2 + h) * 3 + w]).toBe(hwio[((h * 3 + w) * 4 + i) * 5 + o]);
-  });
-
-  it("reorders the same way from an in-order reader, block by block", () => {
-    // Input channels that are not a multiple of the reader's block, and kernels of each kind.
-    for (const shape of [
-      [3, 3, 37, 5],
-      [1, 1, 40, 33],
-      [7, 7, 3, 8],
-      [2, 1, 16, 1],
-    ] as const) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const hwio = Float32Array.from({ length: n }, (_, i) => i);
-      let next = 0;
-      const read = (out: Float32Array) => {
-        for (let i = 0; i < out.length; i++) out[i] = hwio[next++]!;
-      };
-      const out = new Float32Array(n);
-      hwioToOihwFromReader(read, shape, out);
-      expect(next).toBe(n);
-      expect(out).toEqual(hwioToOihw(hwio, shape));
-    }
   });
 });
 

@@ -3,14 +3,19 @@
  * and ONNX models built from one spec and seed compute the same function.
  *
  * The generator, exactly (so other tools can reproduce it):
- * - Each tensor has its own stream, seeded from (global seed, Keras weight name). The seed is an
- *   unsigned 32-bit integer ({@link MAX_SEED}). The name's UTF-8 bytes are hashed with 32-bit
- *   FNV-1a (offset basis `0x811c9dc5`); the seed goes through splitmix32's finaliser (a bijection
- *   of 32-bit words, so distinct seeds stay distinct); the two are XORed and expanded by four
- *   rounds of splitmix32 into the four words of an xoshiro128** state.
- *   Adding, removing or renaming one layer therefore changes no other layer's weights, and every
- *   seed gives a tensor its own stream.
- * - A uniform float in [0, 1) is `(next() >>> 8) / 2^24` (24 bits: exact in float32).
+ * - Each value is a pure function of (global seed, Keras weight name, index), where the index is
+ *   the value's row-major position in the Keras-layout tensor (HWIO for conv kernels). Any value
+ *   can be computed alone, so a backend generates a tensor straight into its own layout (the ONNX
+ *   backend writes OIHW kernels with no transpose pass).
+ * - `mix32` is splitmix32's output function (MurmurHash3's 32-bit finaliser): a bijection of
+ *   32-bit words. The seed is an unsigned 32-bit integer ({@link MAX_SEED}). The tensor's key is
+ *   `key = fnv1a(name) ^ mix32(seed)`, where fnv1a is 32-bit FNV-1a (offset basis `0x811c9dc5`)
+ *   of the name's UTF-8 bytes, and its two key words are `k0 = mix32(key + φ)` and
+ *   `k1 = mix32(key + 2φ)` (the first two splitmix32 outputs from `key`), `φ = 0x9e3779b9`.
+ * - Value i (0 <= i < 2^32) is the word `w = mix32(((k0 + i * φ) mod 2^32) ^ k1)`, and its uniform
+ *   float in [0, 1) is `u = (w >>> 8) / 2^24` (24 bits: exact in float32).
+ *   Adding, removing or renaming one layer therefore changes no other layer's weights, and
+ *   distinct seeds give a tensor distinct values.
  * - glorot_uniform: `U(-limit, limit)` with `limit = sqrt(6 / (fan_in + fan_out))`, where for a
  *   kernel of shape `[...receptive, in, out]`, `fan_in = in * prod(receptive)` and
  *   `fan_out = out * prod(receptive)` (Keras's rule). Computed as `(2u - 1) * limit` in float64,
@@ -29,6 +34,12 @@ export const DEFAULT_SEED = 0;
 /** The largest seed: seeds are unsigned 32-bit integers. */
 export const MAX_SEED = 0xffffffff;
 
+/** The most values one tensor (or one stream) has: indices are 32-bit words. */
+export const MAX_TENSOR_VALUES = 2 ** 32;
+
+/** The golden ratio's 32-bit Weyl increment. */
+const PHI = 0x9e3779b9;
+
 function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(text)) {
@@ -46,63 +57,126 @@ function mix32(word: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-function splitmix32(state: number): [next: number, value: number] {
-  const next = (state + 0x9e3779b9) >>> 0;
-  return [next, mix32(next)];
+/** The two key words of one tensor's values, from (seed, name). */
+interface TensorKey {
+  readonly k0: number;
+  readonly k1: number;
 }
 
-/** The four xoshiro128** state words of one tensor's stream, seeded from (seed, name). */
-function streamState(seed: number, name: string): Uint32Array {
+function tensorKey(seed: number, name: string): TensorKey {
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
     throw new RangeError(`seed must be an integer from 0 to ${MAX_SEED}, got ${seed}`);
-  let sm = (fnv1a(name) ^ mix32(seed)) >>> 0;
-  const s = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) {
-    const [next, value] = splitmix32(sm);
-    sm = next;
-    s[i] = value;
-  }
-  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
-  return s;
+  const key = (fnv1a(name) ^ mix32(seed)) >>> 0;
+  return { k0: mix32(key + PHI), k1: mix32(key + 2 * PHI) };
+}
+
+/** The 24-bit word of value `index` of a key's values (`w >>> 8` in the header's terms). */
+function word24({ k0, k1 }: TensorKey, index: number): number {
+  let z = ((k0 + Math.imul(index, PHI)) | 0) ^ k1;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 8;
 }
 
 /**
- * Writes `scale * (2u - 1)` for the next uniform u in [0, 1) of the stream into each element of
- * `out`, and saves the advanced state. The xoshiro128** step is inlined: this loop produces
- * ResNet-50's 23.6 M values.
+ * Writes `(2u - 1) * limit` of values `start + r * rowStep + c * colStep` of a key's values to
+ * `out[at + r * cols + c]`, for `r < rows`, `c < cols`; returns the next free index of `out`.
+ * This loop produces ResNet-50's 23.6 M values, so {@link word24} is inlined and the Weyl term
+ * `k0 + index * φ` is advanced by addition.
  */
-function fillFromState(state: Uint32Array, out: Float32Array | Float64Array, scale: number): void {
-  let s0 = state[0]!;
-  let s1 = state[1]!;
-  let s2 = state[2]!;
-  let s3 = state[3]!;
-  for (let i = 0; i < out.length; i++) {
-    const x = Math.imul(s1, 5);
-    const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    out[i] = (2 * ((result >>> 8) / 16777216) - 1) * scale;
+function fillBlock(
+  { k0, k1 }: TensorKey,
+  out: Float32Array | Float64Array,
+  at: number,
+  start: number,
+  rows: number,
+  rowStep: number,
+  cols: number,
+  colStep: number,
+  limit: number,
+): number {
+  const colPhi = Math.imul(colStep, PHI);
+  let t = at;
+  for (let r = 0; r < rows; r++) {
+    let weyl = (k0 + Math.imul(start + r * rowStep, PHI)) | 0;
+    const end = t + cols;
+    for (; t < end; t++) {
+      let z = weyl ^ k1;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      // (2u - 1) with u = w24 / 2^24 is w24 / 2^23 - 1: exact in float64.
+      out[t] = (((z ^ (z >>> 16)) >>> 8) / 8388608 - 1) * limit;
+      weyl = (weyl + colPhi) | 0;
+    }
   }
-  state.set([s0, s1, s2, s3]);
+  return t;
 }
 
-/** The uniform [0, 1) stream of one tensor, seeded from (seed, name), one value per call. */
-export function uniformStream(seed: number, name: string): () => number {
-  const state = streamState(seed, name);
-  const buffer = new Float64Array(1024);
-  let next = buffer.length;
-  return () => {
-    if (next === buffer.length) {
-      fillFromState(state, buffer, 1);
-      next = 0;
+/**
+ * Writes `(2u - 1) * limit` for every value of a tensor of Keras shape `shape` into `out`, with
+ * the tensor's axes permuted: `out` is the tensor transposed by `perm` (out axis k is Keras
+ * axis `perm[k]`, as numpy's transpose). Axes are reduced first (size-1 axes dropped, axes that
+ * stay contiguous in the source merged), so a 1x1 kernel's HWIO -> OIHW is two loops, and a
+ * 3x3 kernel's is three.
+ */
+function fillPermuted(
+  key: TensorKey,
+  shape: Shape,
+  perm: readonly number[],
+  out: Float32Array,
+  limit: number,
+): void {
+  const sourceStrides = shape.map((_, k) => shapeSize(shape.slice(k + 1)));
+  const dims: number[] = [];
+  const strides: number[] = [];
+  for (const axis of perm) {
+    const size = shape[axis]!;
+    const stride = sourceStrides[axis]!;
+    if (size === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && strides[last] === stride * size) {
+      dims[last] = dims[last]! * size;
+      strides[last] = stride;
+    } else {
+      dims.push(size);
+      strides.push(stride);
     }
-    // 2u - 1 and back are exact in float64 for a 24-bit u.
-    return (buffer[next++]! + 1) / 2;
+  }
+  while (dims.length < 2) {
+    dims.unshift(1);
+    strides.unshift(0);
+  }
+  const outer = dims.slice(0, -2);
+  const [rows, cols] = dims.slice(-2) as [number, number];
+  const [rowStep, colStep] = strides.slice(-2) as [number, number];
+  const counter = outer.map(() => 0);
+  let at = 0;
+  let start = 0;
+  for (;;) {
+    at = fillBlock(key, out, at, start, rows, rowStep, cols, colStep, limit);
+    // Advance the outer axes like an odometer, the last fastest.
+    let k = outer.length - 1;
+    for (; k >= 0; k--) {
+      counter[k]!++;
+      start += strides[k]!;
+      if (counter[k]! < outer[k]!) break;
+      start -= strides[k]! * outer[k]!;
+      counter[k] = 0;
+    }
+    if (k < 0) return;
+  }
+}
+
+/**
+ * The uniform [0, 1) values of one (seed, name) in index order, one per call: the `u` of values
+ * 0, 1, 2, ... (for inputs, shuffles and other seeded data that is not a tensor).
+ */
+export function uniformStream(seed: number, name: string): () => number {
+  const key = tensorKey(seed, name);
+  let index = 0;
+  return () => {
+    if (index >= MAX_TENSOR_VALUES) throw new RangeError(`stream '${name}' has no more values`);
+    return word24(key, index++) / 16777216;
   };
 }
 
@@ -116,35 +190,36 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   return { fanIn: shape.at(-2)! * receptive, fanOut: shape.at(-1)! * receptive };
 }
 
-/**
- * Fills successive blocks of one tensor with its initial values, as its initializer says: each
- * call writes the next `out.length` values (a glorot stream continues where it stopped).
- */
-function tensorFiller(
-  seed: number,
-  name: string,
-  shape: Shape,
-  initializer: Initializer,
-): (out: Float32Array) => void {
-  if (initializer !== "glorot_uniform") {
-    const value = initializer === "ones" ? 1 : 0;
-    return (out) => out.fill(value);
-  }
-  const { fanIn, fanOut } = fans(shape);
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  const state = streamState(seed, name);
-  return (out) => fillFromState(state, out, limit);
+/** The identity permutation of `rank` axes. */
+function identity(rank: number): number[] {
+  return Array.from({ length: rank }, (_, k) => k);
 }
 
-/** Writes one tensor's initial values into `out` (exactly its size), as its initializer says. */
+/**
+ * Writes one tensor's initial values into `out` (exactly its size), as its initializer says,
+ * with its axes permuted by `perm` (out axis k is Keras axis `perm[k]`; identity by default).
+ */
 export function fillTensor(
   seed: number,
   name: string,
   shape: Shape,
   initializer: Initializer,
   out: Float32Array,
+  perm: readonly number[] = identity(shape.length),
 ): void {
-  tensorFiller(seed, name, shape, initializer)(out);
+  const size = shapeSize(shape);
+  if (out.length !== size)
+    throw new RangeError(`weight '${name}' has ${size} values, not ${out.length}`);
+  if (size > MAX_TENSOR_VALUES)
+    throw new RangeError(`weight '${name}' has ${size} values, more than 2^32`);
+  if (perm.length !== shape.length || [...perm].sort((a, b) => a - b).some((a, k) => a !== k))
+    throw new RangeError(`[${perm.join(", ")}] is not a permutation of ${shape.length} axes`);
+  if (initializer !== "glorot_uniform") {
+    out.fill(initializer === "ones" ? 1 : 0);
+    return;
+  }
+  const { fanIn, fanOut } = fans(shape);
+  fillPermuted(tensorKey(seed, name), shape, perm, out, Math.sqrt(6 / (fanIn + fanOut)));
 }
 
 /** One tensor's initial values, as its initializer says. */
@@ -167,24 +242,18 @@ export function initTensor(
 export interface LazyWeightMap extends WeightMap {
   /** Number of values of tensor `name` (without generating it); undefined when there is none. */
   lengthOf(name: string): number | undefined;
-  /** Generates tensor `name` into `out`, which must have exactly {@link lengthOf} values. */
-  fill(name: string, out: Float32Array): void;
   /**
-   * Reads tensor `name` in order, block by block: each call of the returned function fills
-   * `out` with the tensor's next `out.length` values (the same values {@link fill} gives), so a
-   * writer can reorder a tensor from a small cache-resident block instead of a whole copy.
+   * Generates tensor `name` into `out`, which must have exactly {@link lengthOf} values. With
+   * `perm`, the tensor's axes are permuted on the way (out axis k is Keras axis `perm[k]`, as
+   * numpy's transpose): the ONNX writer gets OIHW kernels with `[3, 2, 0, 1]` and no transpose.
    */
-  reader(name: string): (out: Float32Array) => void;
+  fill(name: string, out: Float32Array, perm?: readonly number[]): void;
 }
 
 /** True for weights that can be generated into a caller's buffer ({@link LazyWeightMap}). */
 export function isLazyWeightMap(weights: WeightMap): weights is LazyWeightMap {
   const lazy = weights as Partial<LazyWeightMap>;
-  return (
-    typeof lazy.fill === "function" &&
-    typeof lazy.lengthOf === "function" &&
-    typeof lazy.reader === "function"
-  );
+  return typeof lazy.fill === "function" && typeof lazy.lengthOf === "function";
 }
 
 class SeededWeights implements LazyWeightMap {
@@ -206,15 +275,9 @@ class SeededWeights implements LazyWeightMap {
     const p = this.#params.get(name);
     return p === undefined ? undefined : shapeSize(p.shape);
   }
-  fill(name: string, out: Float32Array): void {
+  fill(name: string, out: Float32Array, perm?: readonly number[]): void {
     const p = this.#param(name);
-    if (out.length !== shapeSize(p.shape))
-      throw new RangeError(`weight '${name}' has ${shapeSize(p.shape)} values, not ${out.length}`);
-    fillTensor(this.#seed, name, p.shape, p.initializer, out);
-  }
-  reader(name: string): (out: Float32Array) => void {
-    const p = this.#param(name);
-    return tensorFiller(this.#seed, name, p.shape, p.initializer);
+    fillTensor(this.#seed, name, p.shape, p.initializer, out, perm);
   }
   #param(name: string): ParamSpec {
     const p = this.#params.get(name);

@@ -84,24 +84,30 @@ describe("glorot_uniform distribution", () => {
     for (const count of bins) expect(Math.abs(count - expected)).toBeLessThan(5 * sd);
   });
 
-  it("has no serial correlation between neighbours", () => {
-    let products = 0;
-    for (let i = 1; i < n; i++) products += (values[i]! - mean) * (values[i - 1]! - mean);
-    const lag1 = products / (n - 1) / variance;
-    expect(Math.abs(lag1)).toBeLessThan(5 / Math.sqrt(n));
+  it("has no serial correlation between neighbours, in Keras's layout or in ONNX's", () => {
+    // Lag 1: HWIO neighbours. Lag 256 (one output channel apart): OIHW neighbours, which the
+    // ONNX writer generates one after the other. Lag 65,536: the same channel pair one kernel
+    // position apart.
+    for (const lag of [1, 256, 65_536]) {
+      let products = 0;
+      for (let i = lag; i < n; i++) products += (values[i]! - mean) * (values[i - lag]! - mean);
+      const correlation = products / (n - lag) / variance;
+      expect(Math.abs(correlation), `lag ${lag}`).toBeLessThan(5 / Math.sqrt(n - lag));
+    }
   });
 });
 
 describe("stability", () => {
   // Computed once and cross-checked against an independent Python implementation of the
-  // documented generator (FNV-1a -> splitmix32 -> xoshiro128**, 24-bit uniforms). A change here
-  // changes every model's initial weights: it needs a format note, not a golden update.
+  // documented generator (FNV-1a and splitmix32 key words, value i = mix32((k0 + i*phi) ^ k1),
+  // 24-bit uniforms). A change here changes every model's initial weights: it needs a format
+  // note, not a golden update.
   it("gives the golden first values of conv1/kernel, seed 0", () => {
     const k = initTensor(0, "conv1/kernel", [7, 7, 3, 64], "glorot_uniform");
     expect(Array.from(k.subarray(0, 6))).toEqual(
       [
-        -0.0078049092553555965, 0.02649490348994732, 0.0077395192347466946, -0.0035751175601035357,
-        -0.027309445664286613, -0.0299566388130188,
+        0.017666932800409853, 0.03374318489571207, -0.01998555092400018, 0.038028387839034304,
+        -0.028667309760096803, 0.02835242298477645,
       ].map(Math.fround),
     );
   });
@@ -109,29 +115,32 @@ describe("stability", () => {
   it("gives the golden first values of fc6/kernel, seed 42", () => {
     const k = initTensor(42, "fc6/kernel", [2048, 6], "glorot_uniform");
     expect(Array.from(k.subarray(0, 4))).toEqual(
-      [0.03614630550146103, 0.041800834238529205, 0.0458885133266449, 0.009137697517871857].map(
-        Math.fround,
-      ),
+      [
+        0.009553674175441609, 0.00045059492337085066, 0.0030272510170082315, -0.013434881691799187,
+      ].map(Math.fround),
     );
   });
 
   it("gives the golden uniform stream, consistent with the kernel values", () => {
     const next = uniformStream(0, "conv1/kernel");
     const u = [next(), next(), next()];
-    expect(u).toEqual([0.4087153673171997, 0.8098790049552917, 0.5905198454856873]);
+    expect(u).toEqual([0.7066288590431213, 0.8946534395217896, 0.2662530541419983]);
     // Same stream as the kernel: value = (2u - 1) * limit.
     const limit = Math.sqrt(6 / (147 + 3136));
     const k = initTensor(0, "conv1/kernel", [7, 7, 3, 64], "glorot_uniform");
     expect(k[0]).toBe(Math.fround((2 * u[0]! - 1) * limit));
   });
 
-  it("continues the stream across its internal buffer without a seam", () => {
+  it("gives value i of a tensor at index i of its stream, and any value alone", () => {
     const next = uniformStream(3, "x/kernel");
     const streamed = Array.from({ length: 3000 }, next);
     const k = initTensor(3, "x/kernel", [3000, 3000], "glorot_uniform");
     const limit = Math.sqrt(6 / 6000);
     for (const i of [0, 1023, 1024, 1025, 2047, 2048, 2999])
       expect(k[i]).toBe(Math.fround((2 * streamed[i]! - 1) * limit));
+    // The last value of a 3x3x256x256 kernel, from the Python cross-check (index 589,823).
+    const big = initTensor(9, "res4b_branch2b/kernel", [3, 3, 256, 256], "glorot_uniform");
+    expect(big[589_823]).toBe(Math.fround(-0.025223432983889998));
   });
 
   it("is the same on every call", () => {
@@ -277,18 +286,74 @@ describe("weights generated on demand (seededParams)", () => {
     expect(new Map(lazy)).toEqual(held);
   });
 
-  it("reads each tensor in order, block by block, as fill gives it", () => {
-    for (const [name, values] of held) {
-      const read = lazy.reader(name);
-      const pieces: number[] = [];
-      for (let at = 0; at < values.length; at += 5) {
-        const block = new Float32Array(Math.min(5, values.length - at));
-        read(block);
-        pieces.push(...block);
+  it("generates a tensor with its axes permuted, as transposing the Keras tensor gives", () => {
+    const transpose = (data: Float32Array, shape: readonly number[], perm: readonly number[]) => {
+      const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+      const dims = perm.map((a) => shape[a]!);
+      const out = new Float32Array(data.length);
+      for (let t = 0; t < out.length; t++) {
+        let rest = t;
+        let from = 0;
+        for (let k = dims.length - 1; k >= 0; k--) {
+          from += (rest % dims[k]!) * strides[perm[k]!]!;
+          rest = Math.floor(rest / dims[k]!);
+        }
+        out[t] = data[from]!;
       }
-      expect(Float32Array.from(pieces)).toEqual(values);
+      return out;
+    };
+    const cases: [readonly number[], readonly number[]][] = [
+      [
+        [3, 3, 5, 7],
+        [3, 2, 0, 1],
+      ], // HWIO -> OIHW, 3x3
+      [
+        [1, 1, 6, 4],
+        [3, 2, 0, 1],
+      ], // 1x1: a plain 2-D transpose
+      [
+        [7, 7, 3, 8],
+        [3, 2, 0, 1],
+      ], // conv1's shape, few input channels
+      [
+        [2, 1, 1, 3],
+        [3, 2, 0, 1],
+      ], // size-1 axes in the middle
+      [
+        [4, 3, 2],
+        [1, 2, 0],
+      ],
+      [
+        [8, 2],
+        [1, 0],
+      ],
+      [[5], [0]],
+      [
+        [2, 3, 4, 5],
+        [0, 1, 2, 3],
+      ],
+    ];
+    for (const [shape, perm] of cases) {
+      const params = [kernel("t/kernel", shape)];
+      const keras = initParams(params, 11).get("t/kernel")!;
+      const out = new Float32Array(keras.length);
+      seededParams(params, 11).fill("t/kernel", out, perm);
+      expect(out, `shape [${shape}] perm [${perm}]`).toEqual(transpose(keras, shape, perm));
     }
-    expect(() => lazy.reader("c/kernel")).toThrow(/no weight named/);
+    // One OIHW value of conv1 seed 0 from the Python cross-check: [o=5, i=2, h=3, w=4].
+    const oihw = new Float32Array(7 * 7 * 3 * 64);
+    seededParams([kernel("conv1/kernel", [7, 7, 3, 64])], 0).fill(
+      "conv1/kernel",
+      oihw,
+      [3, 2, 0, 1],
+    );
+    expect(oihw[((5 * 3 + 2) * 7 + 3) * 7 + 4]).toBe(Math.fround(-0.031759364575978));
+  });
+
+  it("refuses a permutation that is not one", () => {
+    const out = new Float32Array(16);
+    for (const bad of [[0], [0, 0], [1, 2], [0, 1, 2]])
+      expect(() => lazy.fill("b/kernel", out, bad)).toThrow(/is not a permutation of 2 axes/);
   });
 
   it("knows no other name, and refuses a buffer of the wrong size", () => {
