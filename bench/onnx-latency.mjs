@@ -5,22 +5,27 @@
  * ratio <= 1.00 at batch 1 and batch 32.
  *
  * Both models are loaded in this one process with identical session options (CPU provider,
- * graphOptimizationLevel 'all', the same intra-op thread count) and run interleaved (A B, B A, ...)
- * on the same random data, laid out as each model expects: NHWC [N, 64, 64, 3] for rsc's (it
- * transposes to NCHW inside), NCHW [N, 3, 64, 64] for torch's. Warm-up runs are not counted.
+ * graphOptimizationLevel 'all', the same intra-op thread count) and run interleaved (rotating
+ * who goes first) on the same random data, laid out as each model expects: NHWC [N, 64, 64, 3]
+ * for rsc's (it transposes to NCHW inside), NCHW [N, 3, 64, 64] for torch's. Warm-up runs are
+ * not counted. Each ratio of medians comes with a 95% bootstrap interval.
+ *
+ * A third model is timed alongside as a control: rsc's own model with its input Transpose taken
+ * out (input NCHW, the rest byte for byte the same). rsc-without-Transpose / torch compares the
+ * two graphs proper; rsc / rsc-without-Transpose is what the NHWC input costs.
  *
  * Usage (after `npx tsc -b`): node bench/onnx-latency.mjs [--runs 30] [--batches 1,32] [--threads 0]
  *   [--rsc build/resnet50.onnx] [--torch torch.onnx]   (both are built/exported when not given)
  * Exits 1 when a ratio is above 1.00, 2 when a model cannot be built or loaded.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { interleavedOrder, median } from "./lib/timing.mjs";
+import { interleavedOrder, median, ratioInterval } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -82,15 +87,43 @@ const options = {
   graphOptimizationLevel: "all",
   ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
 };
+
+/**
+ * rsc's model without its input Transpose: the graph input becomes the Transpose's NCHW output.
+ * Everything else (nodes, names, initializer bytes) is left as it is.
+ */
+async function withoutInputTranspose(path) {
+  const { onnx } = await import(join(root, "packages", "backend-onnx", "dist", "onnx-proto.js"));
+  const model = onnx.ModelProto.decode(readFileSync(path));
+  const graph = model.graph;
+  const input = graph.input[0];
+  const first = graph.node[0];
+  if (first?.opType !== "Transpose" || first.input[0] !== input.name) {
+    console.error(`${path}: the first node is not the input's Transpose`);
+    process.exit(2);
+  }
+  graph.node.shift();
+  const [n, h, w, c] = input.type.tensorType.shape.dim;
+  input.name = first.output[0];
+  input.type.tensorType.shape.dim = [n, c, h, w];
+  graph.valueInfo = graph.valueInfo.filter((v) => v.name !== input.name);
+  return onnx.ModelProto.encode(model).finish();
+}
+
 const models = [
   {
-    label: "rsc (NHWC input)",
+    label: "rsc",
     session: await ort.InferenceSession.create(rscPath, options),
     nhwc: true,
   },
   {
-    label: "torch (NCHW input)",
+    label: "torch",
     session: await ort.InferenceSession.create(torchPath, options),
+    nhwc: false,
+  },
+  {
+    label: "rsc without its input Transpose",
+    session: await ort.InferenceSession.create(await withoutInputTranspose(rscPath), options),
     nhwc: false,
   },
 ];
@@ -121,7 +154,7 @@ console.log(
     .join(" ")}`,
 );
 console.log(
-  `session: CPU, graphOptimizationLevel 'all', intraOpNumThreads ${threads || "default"}; ${runs} interleaved runs per batch after 3 warm-ups`,
+  `session: CPU, graphOptimizationLevel 'all', intraOpNumThreads ${threads || "default"}; ${runs} interleaved runs per batch and model after 3 warm-ups; [95% bootstrap interval]`,
 );
 let failed = false;
 for (const batch of batches) {
@@ -132,19 +165,33 @@ for (const batch of batches) {
     for (const [k, m] of models.entries()) outputs[k] = await m.session.run(feeds[k]);
   const times = models.map(() => []);
   for (let i = 0; i < runs; i++) {
-    for (const k of interleavedOrder(i)) {
+    for (const k of interleavedOrder(i, models.length)) {
       const t = performance.now();
       await models[k].session.run(feeds[k]);
       times[k].push(performance.now() - t);
     }
   }
+  // The control computes the same function as rsc's model (same weights, same input).
+  const [a, c] = [0, 2].map((k) => outputs[k][models[k].session.outputNames[0]].data);
+  const drift = a.reduce((m, v, i) => Math.max(m, Math.abs(v - c[i])), 0);
+  if (drift > 1e-5) {
+    console.error(`the control's outputs differ from rsc's by ${drift}`);
+    process.exit(2);
+  }
   const med = times.map(median);
   const ratio = med[0] / med[1];
   failed ||= ratio > target;
   const dims = models.map((m, k) => outputs[k][m.session.outputNames[0]].dims.join("x"));
+  const interval = (a, b) =>
+    `${(med[a] / med[b]).toFixed(3)} [${ratioInterval(times[a], times[b])
+      .map((r) => r.toFixed(3))
+      .join(", ")}]`;
   console.log(
-    `batch ${String(batch).padStart(2)}: rsc median ${med[0].toFixed(2)} ms, torch median ${med[1].toFixed(2)} ms, ratio ${ratio.toFixed(3)} (target <= ${target}); outputs ${dims.join(" / ")}`,
+    `batch ${String(batch).padStart(2)}: medians rsc ${med[0].toFixed(2)} ms, torch ${med[1].toFixed(2)} ms, rsc without Transpose ${med[2].toFixed(2)} ms; outputs ${dims.join(" / ")}`,
   );
+  console.log(`  rsc / torch ${interval(0, 1)} (target <= ${target})`);
+  console.log(`  rsc without Transpose / torch ${interval(2, 1)}: the graphs proper`);
+  console.log(`  rsc / rsc without Transpose ${interval(0, 2)}: the NHWC input's Transpose`);
 }
 for (const m of models) await m.session.release();
 rmSync(tmp, { recursive: true, force: true });
