@@ -12,14 +12,15 @@
  *
  * A third model is timed alongside as a control: rsc's own model with its input Transpose taken
  * out (input NCHW, the rest byte for byte the same). rsc-without-Transpose / torch compares the
- * two graphs proper; rsc / rsc-without-Transpose is what the NHWC input costs.
+ * two graphs proper; rsc / rsc-without-Transpose is what the NHWC input costs. Last, onnxruntime's
+ * profiler gives that Transpose's share of rsc's node time, a finer figure than wall times.
  *
  * Usage (after `npx tsc -b`): node bench/onnx-latency.mjs [--runs 30] [--batches 1,32] [--threads 0]
  *   [--rsc build/resnet50.onnx] [--torch torch.onnx]   (both are built/exported when not given)
  * Exits 1 when a ratio is above 1.00, 2 when a model cannot be built or loaded.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -194,5 +195,45 @@ for (const batch of batches) {
   console.log(`  rsc / rsc without Transpose ${interval(0, 2)}: the NHWC input's Transpose`);
 }
 for (const m of models) await m.session.release();
+
+/**
+ * The input Transpose's share of rsc's node time, from onnxruntime's own profiler (per-node
+ * kernel times, median over `profileRuns` runs): far finer than whole-run wall times, which
+ * scatter by a few percent on a shared machine.
+ */
+async function transposeShare(batch, profileRuns = 30) {
+  const session = await ort.InferenceSession.create(rscPath, {
+    ...options,
+    enableProfiling: true,
+    profileFilePrefix: join(tmp, "profile"),
+  });
+  const feed = { [session.inputNames[0]]: inputs(batch).nhwc };
+  for (let i = 0; i < profileRuns + 3; i++) await session.run(feed);
+  session.endProfiling();
+  await session.release();
+  const file = readdirSync(tmp).find((f) => f.startsWith("profile") && f.endsWith(".json"));
+  const events = JSON.parse(readFileSync(join(tmp, file), "utf8"));
+  rmSync(join(tmp, file));
+  const perNode = new Map();
+  for (const e of events) {
+    if (e.cat !== "Node" || !e.name.endsWith("_kernel_time")) continue;
+    const key = `${e.name}|${e.args.op_name}`;
+    perNode.set(key, [...(perNode.get(key) ?? []), e.dur]);
+  }
+  let total = 0;
+  let transpose = 0;
+  for (const [key, durations] of perNode) {
+    const us = median(durations.slice(3)); // the warm-up runs are profiled too
+    total += us;
+    if (key.split("|")[0].endsWith("/to_nchw_kernel_time")) transpose += us;
+  }
+  return { total, transpose };
+}
+for (const batch of batches) {
+  const { total, transpose } = await transposeShare(batch);
+  console.log(
+    `batch ${String(batch).padStart(2)}: onnxruntime profiler, rsc's nodes ${(total / 1000).toFixed(2)} ms, of which the input Transpose ${(transpose / 1000).toFixed(3)} ms (${((100 * transpose) / total).toFixed(2)}%)`,
+  );
+}
 rmSync(tmp, { recursive: true, force: true });
 if (failed) process.exitCode = 1;
