@@ -86,7 +86,7 @@ function word24({ k0, k1 }: TensorKey, index: number): number {
  */
 function fillBlock(
   { k0, k1 }: TensorKey,
-  out: Float32Array | Float64Array,
+  out: Float32Array,
   at: number,
   start: number,
   rows: number,
@@ -126,6 +126,7 @@ function fillPermuted(
   out: Float32Array,
   limit: number,
 ): void {
+  if (out.length === 0) return;
   const sourceStrides = shape.map((_, k) => shapeSize(shape.slice(k + 1)));
   const dims: number[] = [];
   const strides: number[] = [];
