@@ -63,9 +63,20 @@ export interface SelectedSession {
   readonly notice?: string;
 }
 
-/** Session options used for every session: full graph optimisation (Conv+BN fusion and more). */
-export function sessionOptions(ep: "cuda" | "cpu"): Ort.InferenceSession.SessionOptions {
-  return { executionProviders: [ep], graphOptimizationLevel: "all" };
+/**
+ * Session options used for every session: full graph optimisation (Conv+BN fusion and more).
+ * `intraOpThreads` caps the threads one operator may use; 0 (default) is onnxruntime's choice,
+ * one per core.
+ */
+export function sessionOptions(
+  ep: "cuda" | "cpu",
+  intraOpThreads = 0,
+): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [ep],
+    graphOptimizationLevel: "all",
+    ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
+  };
 }
 
 /**
@@ -76,25 +87,28 @@ export function sessionOptions(ep: "cuda" | "cpu"): Ort.InferenceSession.Session
 export async function createSession(
   model: string,
   choice: ExecutionProviderChoice,
+  intraOpThreads = 0,
 ): Promise<SelectedSession> {
   const runtime = ort();
+  const create = (ep: "cuda" | "cpu") =>
+    runtime.InferenceSession.create(model, sessionOptions(ep, intraOpThreads));
   if (choice !== "cpu") {
     const provider = cudaProvider();
     let reason = `onnxruntime-node's CUDA provider is not installed (${provider.path} is missing)`;
     if (provider.installed) {
       try {
-        const session = await runtime.InferenceSession.create(model, sessionOptions("cuda"));
+        const session = await create("cuda");
         return { session, ep: "cuda" };
       } catch (error) {
         reason = `the CUDA provider failed to load: ${firstLine(error)}`;
       }
     }
     if (choice === "cuda") throw new RuntimeUnavailableError(`--ep cuda: ${reason}; ${cudaHint()}`);
-    const session = await runtime.InferenceSession.create(model, sessionOptions("cpu"));
+    const session = await create("cpu");
     return { session, ep: "cpu", notice: `using the CPU: ${reason}; ${cudaHint()}` };
   }
   return {
-    session: await runtime.InferenceSession.create(model, sessionOptions("cpu")),
+    session: await create("cpu"),
     ep: "cpu",
   };
 }

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cudaProvider } from "@rsc/backend-onnx/runtime";
+import { cudaProvider, sessionOptions } from "@rsc/backend-onnx/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeNpy, parseNpy } from "../src/commands/run-npy.js";
 import { located, rsc } from "./rsc-process.js";
@@ -96,15 +96,32 @@ describe.concurrent("rsc run", () => {
     expect(located(r3.stderr)).toEqual([[notModel, "1", "1", "RSC500"]]);
   });
 
-  it("usage errors exit 2: missing model, bad --ep, bad --batch", async () => {
+  it("--threads caps onnxruntime's threads per op, and computes the same", async () => {
+    const [one, all, text] = await Promise.all([
+      rsc(["run", model, "--ep", "cpu", "--threads", "1", "--runs", "1", "--json"]),
+      rsc(["run", model, "--ep", "cpu", "--runs", "1", "--json"]),
+      rsc(["run", model, "--ep", "cpu", "--threads", "2", "--runs", "1"]),
+    ]);
+    expect([one.code, all.code, text.code]).toEqual([0, 0, 0]);
+    const [e1, e0] = [JSON.parse(one.stdout).result, JSON.parse(all.stdout).result];
+    expect([e1.threads, e0.threads]).toEqual([1, 0]);
+    expect(e1.outputs).toEqual(e0.outputs);
+    expect(text.stdout).toContain("(onnxruntime-node, CPU, 2 threads per op)");
+    expect(sessionOptions("cpu", 3)).toMatchObject({ intraOpNumThreads: 3 });
+    expect(sessionOptions("cpu")).not.toHaveProperty("intraOpNumThreads");
+  });
+
+  it("usage errors exit 2: missing model, bad --ep, bad --batch, bad --threads", async () => {
     const missing = join(tmp, "nope.onnx");
-    const [r1, r2, r3] = await Promise.all([
+    const [r1, r2, r3, r4] = await Promise.all([
       rsc(["run", missing]),
       rsc(["run", model, "--ep", "tpu"]),
       rsc(["run", model, "--batch", "0"]),
+      rsc(["run", model, "--threads", "two"]),
     ]);
-    expect([r1.code, r2.code, r3.code]).toEqual([2, 2, 2]);
+    expect([r1.code, r2.code, r3.code, r4.code]).toEqual([2, 2, 2, 2]);
     expect(r1.stderr).toContain("no such file");
+    expect(r4.stderr).toContain("--threads expects an integer >= 0, got 'two'");
     expect(existsSync(missing)).toBe(false);
   });
 });

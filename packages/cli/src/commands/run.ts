@@ -18,6 +18,8 @@ export interface RunFlags {
   readonly runs: string;
   readonly top: string;
   readonly seed: string;
+  /** onnxruntime intra-op threads on the CPU; "0" for its default (one per core). */
+  readonly threads: string;
   readonly json?: boolean;
   readonly color?: boolean;
 }
@@ -35,6 +37,8 @@ export interface RunResult {
   readonly model: string;
   /** Execution provider used: `cuda` or `cpu`. */
   readonly ep: string;
+  /** Intra-op threads asked for (`--threads`); 0 for onnxruntime's default. */
+  readonly threads: number;
   readonly inputs: readonly {
     readonly name: string;
     readonly shape: readonly number[];
@@ -68,6 +72,7 @@ export function registerRun(program: Command): void {
     .option("--runs <n>", "timed runs after the first", "10")
     .option("--top <k>", "classes to show per example", "5")
     .option("--seed <n>", "seed of the random input", "0")
+    .option("--threads <n>", "threads per operator on the CPU (0: one per core)", "0")
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(action((model: string, flags: RunFlags) => run(model, flags)));
@@ -93,13 +98,14 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   const runs = positive("--runs", flags.runs, 0);
   const top = positive("--top", flags.top);
   const seed = positive("--seed", flags.seed, 0);
+  const threads = positive("--threads", flags.threads, 0);
   requireReadable(model, "model");
   if (flags.input !== undefined) requireReadable(flags.input, "input");
 
   const runtime = await import("@rsc/backend-onnx/runtime");
   let selected: Awaited<ReturnType<typeof runtime.createSession>>;
   try {
-    selected = await runtime.createSession(model, flags.ep as "auto" | "cuda" | "cpu");
+    selected = await runtime.createSession(model, flags.ep as "auto" | "cuda" | "cpu", threads);
   } catch (error) {
     if (error instanceof runtime.RuntimeUnavailableError) throw new CliError(error.message);
     const reason = String((error as Error).message ?? error).split("\n")[0];
@@ -171,6 +177,7 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   const result: RunResult = {
     model,
     ep,
+    threads,
     inputs,
     outputs: results,
     firstRunMs: round(latency.firstMs),
@@ -182,7 +189,8 @@ async function run(model: string, flags: RunFlags): Promise<number> {
     return ExitCode.Ok;
   }
   const lines: string[] = [];
-  lines.push(`model   ${model} (onnxruntime-node, ${ep.toUpperCase()})`);
+  const perOp = threads > 0 ? `, ${threads} thread${threads === 1 ? "" : "s"} per op` : "";
+  lines.push(`model   ${model} (onnxruntime-node, ${ep.toUpperCase()}${perOp})`);
   for (const i of inputs) lines.push(`input   ${i.name} [${i.shape.join(", ")}] ${i.source}`);
   for (const o of results) {
     lines.push(`output  ${o.name} [${o.shape.join(", ")}]`);
