@@ -16,11 +16,12 @@ import {
   type SourceLocation,
 } from "./diagnostics.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
-import type { Graph, Node, Shape } from "./ir.js";
+import { type Graph, type Node, type Shape, shapeSize } from "./ir.js";
 import { DefaultNamer } from "./naming.js";
 import { OPS } from "./ops/registry.js";
 import { nameParams, type OpDef } from "./ops/types.js";
 import { validateAttrs } from "./validate.js";
+import { MAX_TENSOR_VALUES } from "./weights.js";
 
 /** The graph (when every layer built) and the diagnostics of building it. */
 export interface BuildResult {
@@ -196,13 +197,26 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
       });
       continue;
     }
+    const params = nameParams(names[id]!, def.params(ins as Shape[], attrs));
+    // Weights are generated, held and indexed as single typed arrays: 2^32 values at most.
+    const huge = params.find((p) => shapeSize(p.shape) > MAX_TENSOR_VALUES);
+    if (huge !== undefined) {
+      report(
+        "RSC306",
+        `weight '${huge.name}' [${huge.shape.join(", ")}] has ${shapeSize(huge.shape).toLocaleString("en-US")} values; one weight can have at most 2^32 (${MAX_TENSOR_VALUES.toLocaleString("en-US")})`,
+        l.loc,
+        l,
+      );
+      failed[id] = 1;
+      continue;
+    }
     shapes[id] = result.shape;
     nodes[id] = {
       name: names[id]!,
       op: l.op,
       inputs: inputs[id]!.map((i) => names[i]!),
       attrs,
-      params: nameParams(names[id]!, def.params(ins as Shape[], attrs)),
+      params,
       outputShape: result.shape,
       origin: { file: l.loc.file, line: l.loc.line, column: l.loc.column, callSites: l.callSites },
     } as Node;

@@ -78,6 +78,7 @@ export const DIAGNOSTIC_CODES = {
   RSC303: "wrong number of inputs",
   RSC304: "wrong input rank for this op",
   RSC305: "unsupported axis",
+  RSC306: "weight tensor too large (more than 2^32 values)",
   RSC400: "op has no lowering in this backend",
   RSC401: "weights do not match the model",
   RSC402: "backend runtime unavailable",
