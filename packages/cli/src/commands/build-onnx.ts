@@ -8,7 +8,9 @@ import { type EncodedFile, onnxBackend } from "@rsc/backend-onnx";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomicChunks } from "../fs-atomic.js";
+import type { OutputOptions } from "../output.js";
 import { RSC_VERSION } from "../version.js";
+import { writeProgress } from "../write-progress.js";
 import type { BuildProduct, BuildRequest, BuildTarget } from "./build.js";
 
 function parseThreshold(text: string | undefined): number | undefined {
@@ -20,10 +22,16 @@ function parseThreshold(text: string | undefined): number | undefined {
 
 /**
  * Writes an encoded file atomically, streamed tensor by tensor: no 94 MB model buffer for
- * ResNet-50 (faster and smaller), and no 4 GB Buffer limit for external data.
+ * ResNet-50 (faster and smaller), and no 4 GB Buffer limit for external data. A file of
+ * hundreds of MB gets a progress bar on a terminal.
  */
-function write(path: string, file: EncodedFile): void {
-  writeFileAtomicChunks(path, (sink) => file.writeTo(sink));
+async function write(path: string, file: EncodedFile, out: OutputOptions): Promise<void> {
+  const progress = await writeProgress(basename(path), file.byteLength, out);
+  try {
+    writeFileAtomicChunks(path, (sink) => file.writeTo(progress?.track(sink) ?? sink));
+  } finally {
+    progress?.stop();
+  }
 }
 
 /** The ONNX build target. */
@@ -49,10 +57,10 @@ export const onnxTarget: BuildTarget = {
     const files = [];
     if (result.externalData !== undefined) {
       const path = `${request.output}.data`;
-      write(path, result.externalData);
+      await write(path, result.externalData, request.out);
       files.push({ path, bytes: result.externalData.byteLength });
     }
-    write(request.output, result.model);
+    await write(request.output, result.model, request.out);
     files.unshift({ path: request.output, bytes: result.model.byteLength });
     return {
       files,
