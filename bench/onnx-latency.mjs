@@ -12,8 +12,10 @@
  *
  * A third model is timed alongside as a control: rsc's own model with its input Transpose taken
  * out (input NCHW, the rest byte for byte the same). rsc-without-Transpose / torch compares the
- * two graphs proper; rsc / rsc-without-Transpose is what the NHWC input costs. Last, onnxruntime's
- * profiler gives that Transpose's share of rsc's node time, a finer figure than wall times.
+ * two graphs proper; rsc / rsc-without-Transpose is what the NHWC input costs. Last, both models
+ * are saved after onnxruntime's optimisation and their nodes compared (op, kernel shape, strides,
+ * pads, fused activation), and onnxruntime's profiler gives the input Transpose's share of rsc's
+ * node time, a finer figure than wall times.
  *
  * Usage (after `npx tsc -b`): node bench/onnx-latency.mjs [--runs 30] [--batches 1,32] [--threads 0]
  *   [--rsc build/resnet50.onnx] [--torch torch.onnx]   (both are built/exported when not given)
@@ -228,6 +230,47 @@ async function transposeShare(batch, profileRuns = 30) {
     if (key.split("|")[0].endsWith("/to_nchw_kernel_time")) transpose += us;
   }
   return { total, transpose };
+}
+/**
+ * The nodes of a model after onnxruntime's optimisation (the session saves it), as a multiset of
+ * op type + the attributes that decide a kernel's work (names and order aside).
+ */
+async function optimisedNodes(path) {
+  const { onnx } = await import(join(root, "packages", "backend-onnx", "dist", "onnx-proto.js"));
+  const saved = join(tmp, `optimised-${Math.random().toString(36).slice(2)}.onnx`);
+  const session = await ort.InferenceSession.create(path, {
+    ...options,
+    optimizedModelFilePath: saved,
+  });
+  await session.release();
+  const model = onnx.ModelProto.decode(readFileSync(saved));
+  rmSync(saved);
+  const counts = new Map();
+  for (const node of model.graph.node) {
+    const attrs = node.attribute
+      .filter((a) => ["kernel_shape", "strides", "pads", "activation"].includes(a.name))
+      .map(
+        (a) => `${a.name}=${a.ints?.length ? a.ints.join(",") : Buffer.from(a.s ?? []).toString()}`,
+      )
+      .sort()
+      .join(" ");
+    const key = `${node.domain ? `${node.domain}.` : ""}${node.opType}${attrs ? ` {${attrs}}` : ""}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+/** What `a` has beyond `b`, as "count x node" strings. */
+function beyond(a, b) {
+  return [...a]
+    .filter(([key, n]) => n > (b.get(key) ?? 0))
+    .map(([key, n]) => `${n - (b.get(key) ?? 0)} x ${key}`);
+}
+{
+  const [rscNodes, torchNodes] = [await optimisedNodes(rscPath), await optimisedNodes(torchPath)];
+  const total = (m) => [...m.values()].reduce((x, y) => x + y, 0);
+  console.log(
+    `after onnxruntime's optimisation: rsc ${total(rscNodes)} nodes, torch ${total(torchNodes)}; rsc's beyond torch's: ${beyond(rscNodes, torchNodes).join("; ") || "none"}; torch's beyond rsc's: ${beyond(torchNodes, rscNodes).join("; ") || "none"}`,
+  );
 }
 for (const batch of batches) {
   const { total, transpose } = await transposeShare(batch);
