@@ -241,6 +241,7 @@ async function optimisedNodes(path) {
   const session = await ort.InferenceSession.create(path, {
     ...options,
     optimizedModelFilePath: saved,
+    logSeverityLevel: 3, // no warning that an NCHWc-optimised model is hardware-specific
   });
   await session.release();
   const model = onnx.ModelProto.decode(readFileSync(saved));
