@@ -72,17 +72,14 @@ function tensorKey(seed: number, name: string): TensorKey {
 
 /** The 24-bit word of value `index` of a key's values (`w >>> 8` in the header's terms). */
 function word24({ k0, k1 }: TensorKey, index: number): number {
-  let z = ((k0 + Math.imul(index, PHI)) | 0) ^ k1;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 8;
+  return mix32((k0 + Math.imul(index, PHI)) ^ k1) >>> 8;
 }
 
 /**
  * Writes `(2u - 1) * limit` of values `start + r * rowStep + c * colStep` of a key's values to
  * `out[at + r * cols + c]`, for `r < rows`, `c < cols`; returns the next free index of `out`.
- * This loop produces ResNet-50's 23.6 M values, so {@link word24} is inlined and the Weyl term
- * `k0 + index * φ` is advanced by addition.
+ * This loop produces ResNet-50's 23.6 M values, so {@link word24} (and its mix32) is inlined and
+ * the Weyl term `k0 + index * φ` is advanced by addition.
  */
 function fillBlock(
   { k0, k1 }: TensorKey,
@@ -211,8 +208,6 @@ export function fillTensor(
   const size = shapeSize(shape);
   if (out.length !== size)
     throw new RangeError(`weight '${name}' has ${size} values, not ${out.length}`);
-  if (size > MAX_TENSOR_VALUES)
-    throw new RangeError(`weight '${name}' has ${size} values, more than 2^32`);
   if (perm.length !== shape.length || [...perm].sort((a, b) => a - b).some((a, k) => a !== k))
     throw new RangeError(`[${perm.join(", ")}] is not a permutation of ${shape.length} axes`);
   if (initializer !== "glorot_uniform") {
