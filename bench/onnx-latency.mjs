@@ -48,6 +48,8 @@ const target = Number(values.target);
 const ort = createRequire(join(root, "packages", "backend-onnx", "package.json"))(
   "onnxruntime-node",
 );
+// The backend's protobuf bindings, to edit and read ONNX models below.
+const { onnx } = await import(join(root, "packages", "backend-onnx", "dist", "onnx-proto.js"));
 const tmp = mkdtempSync(join(tmpdir(), "rsc-bench-onnx-latency-"));
 
 function run(argv, label) {
@@ -96,7 +98,6 @@ const options = {
  * Everything else (nodes, names, initializer bytes) is left as it is.
  */
 async function withoutInputTranspose(path) {
-  const { onnx } = await import(join(root, "packages", "backend-onnx", "dist", "onnx-proto.js"));
   const model = onnx.ModelProto.decode(readFileSync(path));
   const graph = model.graph;
   const input = graph.input[0];
@@ -236,7 +237,6 @@ async function transposeShare(batch, profileRuns = 30) {
  * op type + the attributes that decide a kernel's work (names and order aside).
  */
 async function optimisedNodes(path) {
-  const { onnx } = await import(join(root, "packages", "backend-onnx", "dist", "onnx-proto.js"));
   const saved = join(tmp, `optimised-${Math.random().toString(36).slice(2)}.onnx`);
   const session = await ort.InferenceSession.create(path, {
     ...options,
