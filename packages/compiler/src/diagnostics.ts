@@ -79,6 +79,7 @@ export const DIAGNOSTIC_CODES = {
   RSC304: "wrong input rank for this op",
   RSC305: "unsupported axis",
   RSC306: "weight tensor too large (more than 2^32 values)",
+  RSC307: "attributes that cannot be combined (e.g. strides > 1 with dilation_rate > 1)",
   RSC400: "op has no lowering in this backend",
   RSC401: "weights do not match the model",
   RSC402: "backend runtime unavailable",

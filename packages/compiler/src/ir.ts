@@ -5,28 +5,9 @@
  */
 import type { CallSite, SourceLocation } from "./diagnostics.js";
 import type { OpAttrs, OpName } from "./ops/types.js";
+import { type ParamSpec, type Shape, shapeSize } from "./tensor.js";
 
-/**
- * Shape of one example, batch dimension excluded (the batch is always the leading, symbolic
- * dimension). NHWC for images: `[height, width, channels]`; `[features]` after flatten.
- */
-export type Shape = readonly number[];
-
-/** How a parameter tensor is initialised by the compiler's seeded generator (weights.ts). */
-export type Initializer = "glorot_uniform" | "zeros" | "ones";
-
-/** One parameter tensor of a layer, named as Keras names it: `<layer>/<suffix>`. */
-export interface ParamSpec {
-  /** Full Keras weight name, e.g. `res2a_branch2a/kernel`, `bn_conv1/moving_mean`. */
-  readonly name: string;
-  /** The part after the slash: `kernel`, `bias`, `gamma`, `beta`, `moving_mean`, `moving_variance`. */
-  readonly suffix: string;
-  /** Tensor shape in Keras layout: HWIO for conv kernels, [in, out] for dense kernels. */
-  readonly shape: Shape;
-  readonly initializer: Initializer;
-  /** False for BatchNorm moving statistics (Keras's non-trainable params). */
-  readonly trainable: boolean;
-}
+export { type Initializer, type ParamSpec, type Shape, shapeSize } from "./tensor.js";
 
 /** Where a node came from: its layer line, and each template call site that produced it. */
 export interface Origin extends SourceLocation {
@@ -67,13 +48,6 @@ export interface ParamCounts {
   readonly total: number;
   readonly trainable: number;
   readonly nonTrainable: number;
-}
-
-/** Number of elements in a shape (1 for a scalar). */
-export function shapeSize(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Counts a node's parameters. */
