@@ -1,4 +1,5 @@
 /** @rsc/compiler: spec language, validation, expansion, IR, shape inference, initial weights. */
+export * from "./backend.js";
 export * from "./canonical.js";
 export * from "./compile.js";
 export * from "./diagnostics.js";
@@ -7,6 +8,7 @@ export { expandToSpec } from "./expand-to-spec.js";
 export { ExprError, evaluate, interpolate, type Scope, type Value } from "./expr.js";
 export * from "./graph-from-layers.js";
 export * from "./ir.js";
+export * from "./tensor.js";
 export { snakeCase } from "./naming.js";
 export { samePadding, windowOutput } from "./ops/common.js";
 export * from "./ops/registry.js";
