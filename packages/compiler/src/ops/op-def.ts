@@ -74,8 +74,9 @@ export interface OpDef<K extends string = string, A = unknown> {
   /** How many inputs the op takes; `max` may be `Infinity`. */
   readonly arity: { readonly min: number; readonly max: number };
   /**
-   * Optional capability: the op pads its input with zeros itself (a conv's `pads`), so a
-   * `zero_padding2d` feeding only such ops can be folded into them (`folded_padding`).
+   * Optional capability of a single-input op: it pads its input with zeros itself (a conv's
+   * `pads`), so a `zero_padding2d` feeding only such ops can be folded into them
+   * (`folded_padding`, by passes/fold-zero-padding.ts).
    */
   readonly absorbsZeroPadding?: A extends AbsorbsZeroPadding ? true : never;
   /** Fills defaults and expands pairs; `raw` has passed the attribute schema. */
