@@ -4,27 +4,22 @@
  */
 import {
   type Diagnostic,
+  foldZeroPadding,
   type Graph,
   graphParamCounts,
-  isLazyWeightMap,
   locatedError,
   type Node,
   type OpName,
+  type Shape,
   type WeightMap,
 } from "@rsc/compiler";
 import { type Attrs, attributeProtos } from "./attributes.js";
 import { externalize } from "./external-data.js";
+import { Initializers } from "./initializers.js";
 import { isChannelsFirst, onnxDims, TO_NHWC } from "./layout.js";
 import type { Lowering, LoweringContext, LoweringTable, WeightTransform } from "./lowering.js";
-import {
-  bytesPayload,
-  type EncodedFile,
-  encodeData,
-  encodeModel,
-  type TensorPayload,
-} from "./model-writer.js";
+import { type EncodedFile, encodeData, encodeModel } from "./model-writer.js";
 import { type OnnxTypes, onnx } from "./onnx-proto.js";
-import { float32Bytes, int64Bytes } from "./tensor-data.js";
 
 /** The ONNX operator set the backend emits (onnx 1.12's newest; onnxruntime-node 1.30 runs it). */
 export const OPSET_VERSION = 17;
@@ -53,8 +48,9 @@ export interface EmitOptions {
   /** External data file name, relative to the model's folder (default `<graph name>.onnx.data`). */
   readonly externalDataName?: string;
   /**
-   * Fold a `zero_padding2d` whose every consumer is a conv2d into those convs' pads (exact:
-   * both pad with zeros). Default true; the folded layer then has no ONNX node.
+   * Run the compiler's fold-zero-padding pass first: a `zero_padding2d` whose every consumer can
+   * absorb padding (conv2d) becomes part of their pads (exact: both pad with zeros). Default
+   * true; the folded layer then has no ONNX node.
    */
   readonly foldZeroPadding?: boolean;
 }
@@ -106,6 +102,125 @@ function valueInfo(name: string, dims: Dims): OnnxTypes.IValueInfoProto {
   };
 }
 
+/**
+ * Lowers `graph` with `lowerings` and encodes the model, in four steps: IR passes (zero padding
+ * folded into convs), naming (the ONNX value of every IR node), lowering (each node through its
+ * op's lowering into ONNX nodes and initializers), and encoding (graph outputs back to NHWC,
+ * external data when large, the ModelProto). Never throws for bad input: an op without a
+ * lowering (RSC400) or a missing or wrong-sized weight (RSC401) is a diagnostic.
+ */
+export function emitOnnx(
+  graph: Graph,
+  weights: WeightMap,
+  options: EmitOptions = {},
+  lowerings: Partial<LoweringTable> = {},
+): EmitResult {
+  const lowered = options.foldZeroPadding === false ? graph : foldZeroPadding(graph);
+  // Names of every layer of the spec stay reserved, folded ones too, so a helper value never
+  // takes a layer's name.
+  const names = new OnnxNames(graph);
+  const body = lowerNodes(lowered, names, new Initializers(weights), lowerings);
+  addGraphOutputs(lowered, names, body);
+  if (body.diagnostics.some((d) => d.severity === "error"))
+    return { diagnostics: body.diagnostics };
+  return encode(graph, options, body);
+}
+
+/** Unique ONNX node and value names, and the ONNX value holding each IR node's result. */
+class OnnxNames {
+  readonly #nodes = new Set<string>();
+  readonly #values: Set<string>;
+  readonly #valueOf = new Map<string, string>();
+
+  constructor(graph: Graph) {
+    this.#values = new Set(graph.nodes.map((n) => n.name));
+    // Images that enter or leave the graph are NCHW inside it, under a derived name; the graph's
+    // own input and output keep the layer's name.
+    const outputs = new Set(graph.outputs);
+    for (const node of graph.nodes) {
+      const image = isChannelsFirst(node.outputShape);
+      const renamed = image && (node.op === "input" || outputs.has(node.name));
+      this.#valueOf.set(node.name, renamed ? this.value(`${node.name}/nchw`) : node.name);
+    }
+  }
+
+  /** The ONNX value holding IR node `layer`'s result. */
+  valueOf(layer: string): string {
+    return this.#valueOf.get(layer)!;
+  }
+
+  /** A fresh value name: `base`, or `base_1`, `base_2`, ... when taken. */
+  value(base: string): string {
+    return unique(this.#values, base);
+  }
+
+  /** A fresh node name: `base`, or `base_1`, `base_2`, ... when taken. */
+  node(base: string): string {
+    return unique(this.#nodes, base);
+  }
+}
+
+function unique(taken: Set<string>, base: string): string {
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+/** The ONNX graph's parts, as lowering produces them. */
+interface GraphBody {
+  readonly nodes: OnnxTypes.INodeProto[];
+  readonly inputs: OnnxTypes.IValueInfoProto[];
+  readonly outputs: OnnxTypes.IValueInfoProto[];
+  /** value_info lets onnx's checker (full_check) compare its shape inference against ours. */
+  readonly values: OnnxTypes.IValueInfoProto[];
+  readonly initializers: Initializers;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Lowers every node in order through its op's lowering. */
+function lowerNodes(
+  graph: Graph,
+  names: OnnxNames,
+  initializers: Initializers,
+  lowerings: Partial<LoweringTable>,
+): GraphBody {
+  const body: GraphBody = {
+    nodes: [],
+    inputs: [],
+    outputs: [],
+    values: [],
+    initializers,
+    diagnostics: [],
+  };
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const outputs = new Set(graph.outputs);
+  const consumers = consumersOf(graph);
+  for (const node of graph.nodes) {
+    const lower = (lowerings as Partial<Record<OpName, Lowering<OpName>>>)[node.op];
+    if (lower === undefined) {
+      body.diagnostics.push(
+        nodeDiagnostic(
+          node,
+          "RSC400",
+          `op '${node.op}' (layer '${node.name}') has no ONNX lowering`,
+        ),
+      );
+      continue;
+    }
+    const ctx = loweringContext(node, {
+      inputShapes: node.inputs.map((i) => byName.get(i)!.outputShape),
+      consumers: (consumers.get(node.name) ?? []).map((c) => c.op),
+      names,
+      body,
+    });
+    lower(ctx);
+    if (node.op !== "input" && !outputs.has(node.name))
+      body.values.push(valueInfo(ctx.output, onnxDims(node.outputShape)));
+  }
+  return body;
+}
+
 /** The nodes reading each node's result. */
 function consumersOf(graph: Graph): Map<string, Node[]> {
   const consumers = new Map<string, Node[]>();
@@ -115,286 +230,144 @@ function consumersOf(graph: Graph): Map<string, Node[]> {
   return consumers;
 }
 
-/** Zero paddings folded into their consumer convs: conv name -> the padding layer. */
-function foldablePaddings(
-  graph: Graph,
-  consumers: ReadonlyMap<string, readonly Node[]>,
-): Map<string, Extract<Node, { op: "zero_padding2d" }>> {
-  const folded = new Map<string, Extract<Node, { op: "zero_padding2d" }>>();
-  for (const node of graph.nodes) {
-    if (node.op !== "zero_padding2d" || graph.outputs.includes(node.name)) continue;
-    const users = consumers.get(node.name) ?? [];
-    if (users.length === 0 || users.some((u) => u.op !== "conv2d")) continue;
-    for (const user of users) folded.set(user.name, node);
-  }
-  return folded;
+/** What a lowering of `node` sees and can do: its inputs, and writers into `body`. */
+function loweringContext(
+  node: Node,
+  env: {
+    readonly inputShapes: readonly Shape[];
+    readonly consumers: readonly OpName[];
+    readonly names: OnnxNames;
+    readonly body: GraphBody;
+  },
+): LoweringContext {
+  const { names, body } = env;
+  const { initializers, diagnostics } = body;
+  return {
+    node,
+    inputs: node.inputs.map((i) => names.valueOf(i)),
+    inputShapes: env.inputShapes,
+    output: names.valueOf(node.name),
+    consumers: env.consumers,
+    add(opType, nodeInputs, { output, attrs = {}, suffix, doc } = {}) {
+      const name = names.node(suffix === undefined ? node.name : `${node.name}/${suffix}`);
+      const out = output ?? names.value(`${name}/output`);
+      body.nodes.push({
+        input: [...nodeInputs],
+        output: [out],
+        name,
+        opType,
+        attribute: attributeProtos(attrs as Attrs),
+        ...(doc === undefined ? {} : { docString: doc }),
+      });
+      return out;
+    },
+    value: (suffix) => names.value(`${node.name}/${suffix}`),
+    weight(suffix, transform?: WeightTransform) {
+      const name = `${node.name}/${suffix}`;
+      const shape = node.params.find((p) => p.suffix === suffix)?.shape ?? [];
+      const error = weightError(name, initializers.lengthOf(name), shape);
+      if (error === undefined) initializers.addWeight(name, shape, transform);
+      else diagnostics.push(nodeDiagnostic(node, "RSC401", error));
+      return name;
+    },
+    floatConstant(suffix, dims, data) {
+      const name = names.value(`${node.name}/${suffix}`);
+      initializers.addFloat(name, dims, data);
+      return name;
+    },
+    int64Constant(suffix, list) {
+      const name = names.value(`${node.name}/${suffix}`);
+      initializers.addInt64(name, list);
+      return name;
+    },
+    graphInput(name, dims) {
+      body.inputs.push(valueInfo(name, dims));
+    },
+    unsupported(message) {
+      diagnostics.push(nodeDiagnostic(node, "RSC400", message));
+    },
+  };
 }
 
-/**
- * Lowers `graph` with `lowerings` and encodes the model. Never throws for bad input: an op
- * without a lowering (RSC400) or a missing or wrong-sized weight (RSC401) is a diagnostic.
- */
-export function emitOnnx(
-  graph: Graph,
-  weights: WeightMap,
-  options: EmitOptions = {},
-  lowerings: Partial<LoweringTable> = {},
-): EmitResult {
-  const diagnostics: Diagnostic[] = [];
-  const nodes: OnnxTypes.INodeProto[] = [];
-  const initializers: OnnxTypes.ITensorProto[] = [];
-  const inputs: OnnxTypes.IValueInfoProto[] = [];
-  const values: OnnxTypes.IValueInfoProto[] = [];
-  const nodeNames = new Set<string>();
-  const valueNames = new Set<string>(graph.nodes.map((n) => n.name));
+/** Why weight `name` cannot be used (missing, or not `shape`'s size), or undefined. */
+function weightError(
+  name: string,
+  length: number | undefined,
+  shape: readonly number[],
+): string | undefined {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (length === undefined) return `weight '${name}' is missing`;
+  if (length !== size) {
+    return `weight '${name}' has ${length} values, expected ${size} for shape [${shape.join(", ")}]`;
+  }
+  return undefined;
+}
+
+/** Declares the graph outputs: in Keras's layout, under the layer's name. */
+function addGraphOutputs(graph: Graph, names: OnnxNames, body: GraphBody): void {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const outputs = new Set(graph.outputs);
-  const consumers = consumersOf(graph);
-  const folded =
-    options.foldZeroPadding === false
-      ? new Map<string, Extract<Node, { op: "zero_padding2d" }>>()
-      : foldablePaddings(graph, consumers);
-  const foldedAway = new Set([...folded.values()].map((p) => p.name));
-
-  const uniqueValue = (base: string): string => {
-    let name = base;
-    for (let i = 1; valueNames.has(name); i++) name = `${base}_${i}`;
-    valueNames.add(name);
-    return name;
-  };
-  const uniqueNode = (base: string): string => {
-    let name = base;
-    for (let i = 1; nodeNames.has(name); i++) name = `${base}_${i}`;
-    nodeNames.add(name);
-    return name;
-  };
-
-  // The ONNX value holding each IR node's result. Images that enter or leave the graph are NCHW
-  // inside it, under a derived name; the graph's own input and output keep the layer's name.
-  const valueName = new Map<string, string>();
-  for (const node of graph.nodes) {
-    const image = isChannelsFirst(node.outputShape);
-    const renamed = image && (node.op === "input" || outputs.has(node.name));
-    valueName.set(node.name, renamed ? uniqueValue(`${node.name}/nchw`) : node.name);
-  }
-
-  // Tensor bytes are written later, straight into the output (model-writer.ts).
-  const payloads: TensorPayload[] = [];
-  let tensorBytes = 0;
-  const addInitializer = (tensor: OnnxTypes.ITensorProto, payload: TensorPayload) => {
-    initializers.push(tensor);
-    payloads.push(payload);
-    tensorBytes += payload.byteLength;
-  };
-  // Two buffers reused for every tensor, allocated once at the largest tensor's size (ResNet-50's
-  // is 9.4 MB) when the first payload is written (all lowering is done by then): weights
-  // generated on demand go to `generated`, kernels reordered from a Keras-layout copy to
-  // `reordered`.
-  let largest = 0;
-  const buffers = { generated: new Float32Array(0), reordered: new Float32Array(0) };
-  const buffer = (key: keyof typeof buffers, length: number): Float32Array => {
-    if (buffers[key].length < length) buffers[key] = new Float32Array(Math.max(length, largest));
-    return buffers[key].subarray(0, length);
-  };
-  const reorder = (data: Float32Array, transform: WeightTransform | undefined): Float32Array => {
-    if (transform === undefined) return data;
-    const out = buffer("reordered", data.length);
-    transform.data(data, out);
-    return out;
-  };
-  const lazyWeights = isLazyWeightMap(weights) ? weights : undefined;
-  const weightPayload = (
-    name: string,
-    length: number,
-    transform: WeightTransform | undefined,
-  ): TensorPayload => {
-    largest = Math.max(largest, length);
-    if (lazyWeights === undefined) {
-      const held = weights.get(name)!;
-      if (transform === undefined) return bytesPayload(float32Bytes(held));
-      return { byteLength: held.byteLength, bytes: () => float32Bytes(reorder(held, transform)) };
-    }
-    return {
-      byteLength: length * Float32Array.BYTES_PER_ELEMENT,
-      bytes() {
-        const data = buffer("generated", length);
-        // A permutation is applied as the values are generated: no Keras-layout copy.
-        lazyWeights.fill(name, data, transform?.perm);
-        return float32Bytes(transform?.perm === undefined ? reorder(data, transform) : data);
-      },
-    };
-  };
-
-  for (const node of graph.nodes) {
-    if (foldedAway.has(node.name)) continue;
-    const lower = (lowerings as Partial<Record<OpName, Lowering<OpName>>>)[node.op];
-    if (lower === undefined) {
-      diagnostics.push(
-        nodeDiagnostic(
-          node,
-          "RSC400",
-          `op '${node.op}' (layer '${node.name}') has no ONNX lowering`,
-        ),
-      );
-      continue;
-    }
-    const pad = folded.get(node.name);
-    const sources = pad === undefined ? node.inputs : pad.inputs;
-    const [[pt, pb], [pl, pr]] = pad?.attrs.padding ?? [
-      [0, 0],
-      [0, 0],
-    ];
-    let first = true;
-    const ctx: LoweringContext = {
-      node,
-      inputs: sources.map((i) => valueName.get(i)!),
-      inputShapes: sources.map((i) => byName.get(i)!.outputShape),
-      output: valueName.get(node.name)!,
-      consumers: (consumers.get(node.name) ?? []).map((c) => c.op),
-      foldedPadding: [pt, pb, pl, pr],
-      add(opType, nodeInputs, { output, attrs = {}, suffix } = {}) {
-        const name = uniqueNode(suffix === undefined ? node.name : `${node.name}/${suffix}`);
-        const out = output ?? uniqueValue(`${name}/output`);
-        const docString =
-          first && pad !== undefined
-            ? `pads include zero_padding2d layer '${pad.name}', folded into this conv`
-            : undefined;
-        first = false;
-        nodes.push({
-          input: [...nodeInputs],
-          output: [out],
-          name,
-          opType,
-          attribute: attributeProtos(attrs as Attrs),
-          ...(docString === undefined ? {} : { docString }),
-        });
-        return out;
-      },
-      value: (suffix) => uniqueValue(`${node.name}/${suffix}`),
-      weight(suffix, transform?: WeightTransform) {
-        const spec = node.params.find((p) => p.suffix === suffix);
-        const name = `${node.name}/${suffix}`;
-        const length =
-          lazyWeights === undefined ? weights.get(name)?.length : lazyWeights.lengthOf(name);
-        const expected = spec?.shape ?? [];
-        const size = expected.reduce((a, b) => a * b, 1);
-        if (length === undefined) {
-          diagnostics.push(nodeDiagnostic(node, "RSC401", `weight '${name}' is missing`));
-        } else if (length !== size) {
-          diagnostics.push(
-            nodeDiagnostic(
-              node,
-              "RSC401",
-              `weight '${name}' has ${length} values, expected ${size} for shape [${expected.join(", ")}]`,
-            ),
-          );
-        } else {
-          addInitializer(
-            {
-              dims: [...(transform?.dims ?? expected)],
-              dataType: onnx.TensorProto.DataType.FLOAT,
-              name,
-              ...(transform === undefined
-                ? {}
-                : { docString: `Keras shape [${expected.join(", ")}], reordered for ONNX` }),
-            },
-            weightPayload(name, size, transform),
-          );
-        }
-        return name;
-      },
-      floatConstant(suffix, dims, data) {
-        const name = uniqueValue(`${node.name}/${suffix}`);
-        addInitializer(
-          { dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, name },
-          bytesPayload(float32Bytes(data)),
-        );
-        return name;
-      },
-      int64Constant(suffix, list) {
-        const name = uniqueValue(`${node.name}/${suffix}`);
-        addInitializer(
-          { dims: [list.length], dataType: onnx.TensorProto.DataType.INT64, name },
-          bytesPayload(int64Bytes(list)),
-        );
-        return name;
-      },
-      graphInput(name, dims) {
-        inputs.push(valueInfo(name, dims));
-      },
-      unsupported(message) {
-        diagnostics.push(nodeDiagnostic(node, "RSC400", message));
-      },
-    };
-    lower(ctx);
-    // value_info lets onnx's checker (full_check) compare its shape inference against ours.
-    if (node.op !== "input" && !outputs.has(node.name))
-      values.push(valueInfo(ctx.output, onnxDims(node.outputShape)));
-  }
-
-  // Outputs leave the graph in Keras's layout, under the layer's name.
-  const graphOutputs: OnnxTypes.IValueInfoProto[] = [];
   for (const name of graph.outputs) {
     const node = byName.get(name)!;
-    const value = valueName.get(name)!;
+    const value = names.valueOf(name);
     if (value !== name) {
-      nodes.push({
+      body.nodes.push({
         input: [value],
         output: [name],
-        name: uniqueNode(`${name}/to_nhwc`),
+        name: names.node(`${name}/to_nhwc`),
         opType: "Transpose",
         attribute: attributeProtos({ perm: { kind: "ints", value: TO_NHWC } }),
       });
-      values.push(valueInfo(value, onnxDims(node.outputShape)));
+      body.values.push(valueInfo(value, onnxDims(node.outputShape)));
     }
-    graphOutputs.push(valueInfo(name, [undefined, ...node.outputShape]));
+    body.outputs.push(valueInfo(name, [undefined, ...node.outputShape]));
   }
+}
 
-  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
-
+/** The ModelProto around `body`, encoded; tensors go to external data when they are too large. */
+function encode(graph: Graph, options: EmitOptions, body: GraphBody): EmitResult {
+  const { tensors, payloads, tensorBytes } = body.initializers;
   const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
   const externalName = options.externalDataName ?? `${graph.name}.onnx.data`;
-  const layout =
-    tensorBytes > threshold ? externalize(initializers, payloads, externalName) : undefined;
+  const layout = tensorBytes > threshold ? externalize(tensors, payloads, externalName) : undefined;
 
   const model: OnnxTypes.IModelProto = {
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: OPSET_VERSION }],
     producerName: "rsc",
     producerVersion: options.producerVersion ?? "0.0.0",
-    docString: modelDoc(graph, byName),
+    docString: modelDoc(graph),
     graph: {
-      node: nodes,
+      node: body.nodes,
       name: graph.name,
-      initializer: initializers,
+      initializer: tensors,
       docString: `rsc model '${graph.name}'`,
-      input: inputs,
-      output: graphOutputs,
-      valueInfo: values,
+      input: body.inputs,
+      output: body.outputs,
+      valueInfo: body.values,
     },
     metadataProps: metadata(graph, options),
   };
   // Tensors moved to external data carry no raw_data.
   const inline = payloads.map((p, i) =>
-    initializers[i]!.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL ? undefined : p,
+    tensors[i]!.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL ? undefined : p,
   );
-  const encoded = encodeModel(model, inline);
   return {
-    model: encoded,
+    model: encodeModel(model, inline),
     ...(layout === undefined
       ? {}
       : { externalData: Object.assign(encodeData(layout), { name: externalName }) }),
     stats: {
-      nodes: nodes.length,
-      initializers: initializers.length,
+      nodes: body.nodes.length,
+      initializers: tensors.length,
       params: graphParamCounts(graph).total,
       tensorBytes,
     },
-    diagnostics,
+    diagnostics: body.diagnostics,
   };
 }
 
-function modelDoc(graph: Graph, byName: ReadonlyMap<string, Node>): string {
+function modelDoc(graph: Graph): string {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const dims = (name: string) => `[N, ${byName.get(name)!.outputShape.join(", ")}]`;
   const layout = (name: string) => (isChannelsFirst(byName.get(name)!.outputShape) ? "NHWC " : "");
   const ins = graph.inputs.map((n) => `'${n}' float32 ${layout(n)}${dims(n)}`).join(", ");

@@ -9,4 +9,4 @@ export * from "./lowering.js";
 export { ONNX_LOWERINGS } from "./lowerings.js";
 export type { EncodedFile } from "./model-writer.js";
 export { type OnnxTypes, onnx } from "./onnx-proto.js";
-export { HWIO_TO_OIHW, hwioToOihw } from "./tensor-data.js";
+export { HWIO_TO_OIHW, permute, permuteInto } from "./tensor-data.js";

@@ -19,24 +19,24 @@ export interface LoweringTools {
   /** The value name the lowering must produce (the node's result). */
   readonly output: string;
   /**
-   * Zero padding folded into this node by the emitter from a `zero_padding2d` feeding only it:
-   * `[top, bottom, left, right]` pixels, all zero when nothing was folded.
-   */
-  readonly foldedPadding: readonly [number, number, number, number];
-  /**
    * Adds an ONNX node. Without `suffix` the node is named as the layer; helper nodes are named
-   * `<layer>/<suffix>`. Returns the node's first output.
+   * `<layer>/<suffix>`; `doc` becomes its doc_string. Returns the node's first output.
    */
   add(
     opType: string,
     inputs: readonly string[],
-    options?: { readonly output?: string; readonly attrs?: Attrs; readonly suffix?: string },
+    options?: {
+      readonly output?: string;
+      readonly attrs?: Attrs;
+      readonly suffix?: string;
+      readonly doc?: string;
+    },
   ): string;
   /** A fresh value name derived from the layer's: `<layer>/<suffix>`. */
   value(suffix: string): string;
   /**
-   * The initializer of the layer's Keras weight `<layer>/<suffix>`; `transform` reorders its data
-   * (e.g. HWIO -> OIHW) and gives its ONNX dims. Returns the initializer's name (the Keras name).
+   * The initializer of the layer's Keras weight `<layer>/<suffix>`; `transform` permutes its axes
+   * (e.g. HWIO -> OIHW). Returns the initializer's name (the Keras name).
    */
   weight(suffix: string, transform?: WeightTransform): string;
   /** A float32 constant initializer named `<layer>/<suffix>` (not a Keras weight). */
@@ -55,18 +55,14 @@ export interface LoweringContext<K extends OpName = OpName> extends LoweringTool
   readonly node: NodeOf<K>;
 }
 
-/** Reorders a Keras weight for ONNX. */
+/**
+ * Reorders a Keras weight for ONNX: one axis permutation, the same for every op (conv kernels
+ * HWIO -> OIHW; a Dense kernel needs none). Weights generated on demand (the compiler's
+ * LazyWeightMap) are generated straight into the permuted layout, with no Keras-layout copy.
+ */
 export interface WeightTransform {
-  /** ONNX dims of the reordered tensor. */
-  readonly dims: readonly number[];
-  /** Writes the Keras-layout data, reordered, into `out` (same length; reused between calls). */
-  readonly data: (keras: Float32Array, out: Float32Array) => void;
-  /**
-   * Optional: the same reordering as an axis permutation (ONNX axis k is Keras axis `perm[k]`).
-   * Weights generated on demand (the compiler's LazyWeightMap) are then generated straight into
-   * the ONNX layout, with no Keras-layout copy and no transpose pass.
-   */
-  readonly perm?: readonly number[];
+  /** ONNX axis k is Keras axis `perm[k]` (numpy's transpose), e.g. `HWIO_TO_OIHW`. */
+  readonly perm: readonly number[];
 }
 
 /** Lowers one node of op K. */

@@ -6,6 +6,7 @@
  */
 import {
   type ActivationName,
+  type FoldedPadding,
   type OpAttrs,
   type Padding,
   type Pair,
@@ -15,7 +16,7 @@ import {
 import { float, int, ints, string } from "./attributes.js";
 import { isChannelsFirst, onnxAxis, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
-import { HWIO_TO_OIHW, hwioToOihwInto } from "./tensor-data.js";
+import { HWIO_TO_OIHW } from "./tensor-data.js";
 
 /** The ONNX op of each activation that needs no attributes. */
 const ELEMENTWISE_ACTIVATIONS: { readonly [A in Exclude<ActivationName, "softmax">]: string } = {
@@ -48,21 +49,35 @@ function preActivation(ctx: LoweringTools, activation: ActivationName): string {
   return activation === "linear" ? ctx.output : ctx.value("pre_activation");
 }
 
-/** ONNX pads `[top, left, bottom, right]` for a 2-D window as TensorFlow pads it, plus folded zero padding. */
+const NO_PADDING: FoldedPadding["padding"] = [
+  [0, 0],
+  [0, 0],
+];
+
+/**
+ * ONNX pads `[top, left, bottom, right]` for a 2-D window as TensorFlow pads it, plus the zero
+ * padding an IR pass folded into the node (`folded`, `[[top, bottom], [left, right]]`).
+ */
 function windowPads(
   ctx: LoweringTools,
   window: Pair,
   strides: Pair,
   padding: Padding,
   dilation: Pair = [1, 1],
+  folded: FoldedPadding["padding"] = NO_PADDING,
 ): number[] {
   const [h, w] = ctx.inputShapes[0]!;
-  const [ft, fb, fl, fr] = ctx.foldedPadding;
+  const [[ft, fb], [fl, fr]] = folded;
   const effective: Pair = [(window[0] - 1) * dilation[0] + 1, (window[1] - 1) * dilation[1] + 1];
   // The folded padding is part of the input the window slides over.
   const [top, bottom] = samePadding(h! + ft + fb, effective[0], strides[0], padding);
   const [left, right] = samePadding(w! + fl + fr, effective[1], strides[1], padding);
   return [top + ft, left + fl, bottom + fb, right + fr];
+}
+
+/** The doc_string of a node whose pads include a folded `zero_padding2d` layer. */
+function foldedPaddingDoc(folded: FoldedPadding): string {
+  return `pads include zero_padding2d layer '${folded.layer}', folded into this conv`;
 }
 
 /** Pooling; TensorFlow's 'same' pooling ignores the padded cells (count_include_pad 0). */
@@ -110,15 +125,18 @@ export const ONNX_LOWERINGS: LoweringTable = {
   conv2d(ctx) {
     const { node } = ctx;
     const a = node.attrs;
-    const kernelShape = node.params[0]!.shape as [number, number, number, number];
-    const [kh, kw, cin, cout] = kernelShape;
-    const kernel = ctx.weight("kernel", {
-      dims: [cout, cin, kh, kw],
-      data: (hwio, out) => hwioToOihwInto(hwio, kernelShape, out),
-      perm: HWIO_TO_OIHW,
-    });
+    const kernel = ctx.weight("kernel", { perm: HWIO_TO_OIHW });
     const inputs = [ctx.inputs[0]!, kernel, ...(a.use_bias ? [ctx.weight("bias")] : [])];
     const out = preActivation(ctx, a.activation);
+    const folded = a.folded_padding;
+    const pads = windowPads(
+      ctx,
+      a.kernel_size,
+      a.strides,
+      a.padding,
+      a.dilation_rate,
+      folded?.padding,
+    );
     ctx.add("Conv", inputs, {
       output: out,
       attrs: {
@@ -126,8 +144,9 @@ export const ONNX_LOWERINGS: LoweringTable = {
         strides: ints(a.strides),
         dilations: ints(a.dilation_rate),
         group: int(1),
-        pads: ints(windowPads(ctx, a.kernel_size, a.strides, a.padding, a.dilation_rate)),
+        pads: ints(pads),
       },
+      ...(folded === undefined ? {} : { doc: foldedPaddingDoc(folded) }),
     });
     if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);
   },

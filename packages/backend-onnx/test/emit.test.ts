@@ -12,17 +12,20 @@ import {
   type Graph,
   graphFromLayers,
   initWeights,
+  OP_NAMES,
   seededWeights,
 } from "@rsc/compiler";
+import { expectGolden, goldenCases } from "@rsc/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   dumpModel,
   EXTERNAL_MIN_BYTES,
   emitOnnx,
-  hwioToOihw,
+  HWIO_TO_OIHW,
   ONNX_LOWERINGS,
   onnx,
   onnxBackend,
+  permute,
 } from "../src/index.js";
 import { maxAbsDiff, randomBatch, randomWeights, referenceBatch, runOnnx } from "./helpers.js";
 
@@ -139,13 +142,22 @@ const cases: [string, () => Graph][] = [
   ["image-out", imageOut],
 ];
 
+/** Golden text of each case: `test/fixtures/<case>/expected.onnx.txt` (a missing file fails). */
+const fixtures = join(here, "fixtures");
+
 describe("golden ONNX text", () => {
+  it("has a case for every fixture folder, and the cases use every op", () => {
+    expect(goldenCases(fixtures)).toEqual(cases.map(([name]) => name).sort());
+    const ops = new Set(cases.flatMap(([, make]) => make().nodes.map((n) => n.op)));
+    expect(OP_NAMES.filter((op) => !ops.has(op))).toEqual([]);
+  });
+
   for (const [name, make] of cases) {
-    it(name, async () => {
+    it(name, () => {
       const graph = make();
       const result = onnxBackend.emit(graph, initWeights(graph, 0), fixed);
       expect(result.diagnostics).toEqual([]);
-      await expect(dumpModel(result.model!.bytes())).toMatchFileSnapshot(`golden/${name}.onnx.txt`);
+      expectGolden(join(fixtures, name, "expected.onnx.txt"), dumpModel(result.model!.bytes()));
     });
   }
 });
@@ -326,12 +338,65 @@ describe("model properties", () => {
 
   it("writes conv kernels OIHW from Keras's HWIO", () => {
     const hwio = Float32Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => i);
-    const oihw = hwioToOihw(hwio, [2, 3, 4, 5]);
+    const oihw = permute(hwio, [2, 3, 4, 5], HWIO_TO_OIHW);
     for (let h = 0; h < 2; h++)
       for (let w = 0; w < 3; w++)
         for (let i = 0; i < 4; i++)
           for (let o = 0; o < 5; o++)
             expect(oihw[((o * 4 + i) * 2 + h) * 3 + w]).toBe(hwio[((h * 3 + w) * 4 + i) * 5 + o]);
+  });
+});
+
+describe("weight permutations", () => {
+  /** numpy's transpose, one value at a time. */
+  function naive(data: Float32Array, shape: readonly number[], perm: readonly number[]) {
+    const outShape = perm.map((p) => shape[p]!);
+    const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+    const out = new Float32Array(data.length);
+    const index = outShape.map(() => 0);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = data[index.reduce((s, v, k) => s + v * strides[perm[k]!]!, 0)]!;
+      for (let k = index.length - 1; k >= 0; k--) {
+        if (++index[k]! < outShape[k]!) break;
+        index[k] = 0;
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    [
+      [3, 3, 40, 70],
+      [3, 2, 0, 1],
+    ],
+    [
+      [1, 1, 33, 65],
+      [3, 2, 0, 1],
+    ],
+    [
+      [2, 5, 1, 7],
+      [3, 2, 0, 1],
+    ],
+    [
+      [4, 6],
+      [1, 0],
+    ],
+    [
+      [4, 6],
+      [0, 1],
+    ],
+    [
+      [2, 3, 4],
+      [2, 0, 1],
+    ],
+    [
+      [2, 3, 4],
+      [1, 0, 2],
+    ],
+    [[5], [0]],
+  ])("%j by %j is numpy's transpose", (shape, perm) => {
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i);
+    expect(permute(data, shape, perm)).toEqual(naive(data, shape, perm));
   });
 });
 

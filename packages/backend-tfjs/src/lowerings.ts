@@ -52,7 +52,7 @@ function windowPooling(
 }
 
 /** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
-export const TFJS_LOWERINGS = {
+export const TFJS_LOWERINGS: CompleteLoweringTable = {
   input() {
     // Inputs are created by the model builder (tf.input), never lowered as layers.
     throw new Error("input nodes are created by toLayersModel, not lowered");
@@ -132,4 +132,4 @@ export const TFJS_LOWERINGS = {
     ),
   dropout: (node, inputs) =>
     applied(layers.dropout({ name: node.name, rate: node.attrs.rate }).apply(one(inputs))),
-} satisfies CompleteLoweringTable;
+};

@@ -1,4 +1,4 @@
-import { graphFromLayers, initWeights, OPS, type WeightMap } from "@rsc/compiler";
+import { graphFromLayers, initWeights, OP_NAMES, OPS, type WeightMap } from "@rsc/compiler";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   lowerGraph,
@@ -12,6 +12,20 @@ import { everyOpGraph, tinyConvGraph } from "./graphs.js";
 
 beforeAll(async () => {
   await selectRuntime("cpu");
+});
+
+// A runtime check over the registry, beside the CompleteLoweringTable type: an op added to the
+// compiler fails here until the tfjs backend lowers it.
+describe("tfjs lowerings", () => {
+  it.each(OP_NAMES)("%s has a lowering", (op) => {
+    expect(typeof (TFJS_LOWERINGS as Record<string, unknown>)[op]).toBe("function");
+  });
+
+  it("lowers only ops of the registry, and everyOpGraph uses every one", () => {
+    expect(Object.keys(TFJS_LOWERINGS).sort()).toEqual([...OP_NAMES].sort());
+    const used = new Set(everyOpGraph().nodes.map((n) => n.op));
+    expect(OP_NAMES.filter((op) => !used.has(op))).toEqual([]);
+  });
 });
 
 describe("toLayersModel", () => {

@@ -12,6 +12,7 @@ export { snakeCase } from "./naming.js";
 export { samePadding, windowOutput } from "./ops/common.js";
 export * from "./ops/registry.js";
 export * from "./ops/types.js";
+export * from "./passes/index.js";
 export { expandRange, MAX_RANGE_ITEMS } from "./ranges.js";
 export { FORMAT_VERSION, SCHEMA_ID, specSchema } from "./schema.js";
 export * from "./tensor.js";

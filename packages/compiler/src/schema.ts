@@ -8,6 +8,7 @@
  * interpolation string here; after interpolation each layer is checked again against its op's
  * strict attribute schema ({@link opAttrsSchema}).
  */
+import { ACTIVATIONS, type ActivationName } from "./ops/activation.js";
 import { OP_NAMES, OPS } from "./ops/registry.js";
 import type { JsonSchema, OpName } from "./ops/types.js";
 import { PARAM_TYPE_PATTERN } from "./param-types.js";
@@ -19,8 +20,14 @@ export const SCHEMA_ID = "https://rsc.dev/schema/spec-v1.json";
 /** The current (and only) format version. */
 export const FORMAT_VERSION = 1;
 
-/** Activation shorthands usable as bare layers: `- relu`. */
-export const ACTIVATION_SHORTHANDS = ["relu", "softmax", "sigmoid", "tanh", "linear"] as const;
+/**
+ * Activation shorthands usable as bare layers: `- relu`, one per activation. The identity
+ * (`linear`) comes last, the order the published schema has always listed them in.
+ */
+export const ACTIVATION_SHORTHANDS: readonly ActivationName[] = [
+  ...ACTIVATIONS.filter((a) => a !== "linear"),
+  "linear",
+];
 
 /** Layer keys that are not ops: structural keywords. */
 export const STRUCTURAL_KEYS = ["stage", "repeat", "group"] as const;

@@ -1,15 +1,6 @@
 /** Schema fragments and shape arithmetic shared by the op families (Keras semantics). */
-import type { Shape } from "../ir.js";
-import type { ActivationName, InferResult, JsonSchema, Padding, Pair } from "./types.js";
-
-/** Activation names accepted by `activation:` attributes. */
-export const ACTIVATIONS: readonly ActivationName[] = [
-  "linear",
-  "relu",
-  "softmax",
-  "sigmoid",
-  "tanh",
-];
+import type { Shape } from "../tensor.js";
+import type { InferResult, JsonSchema, Padding, Pair } from "./op-def.js";
 
 /** A positive integer. */
 export const positiveInt: JsonSchema = { type: "integer", minimum: 1 };
@@ -25,9 +16,6 @@ export const positivePair: JsonSchema = {
 /** `valid` or `same`. */
 export const paddingSchema: JsonSchema = { enum: ["valid", "same"] };
 
-/** One of {@link ACTIVATIONS}. */
-export const activationSchema: JsonSchema = { enum: [...ACTIVATIONS] };
-
 /** Expands `3` to `[3, 3]`; passes pairs through. */
 export function toPair(value: unknown, fallback: Pair): Pair {
   if (value === undefined) return fallback;
@@ -36,10 +24,14 @@ export function toPair(value: unknown, fallback: Pair): Pair {
   return [h!, w!];
 }
 
-/** Reads an attribute with a default. */
-export function attr<T>(raw: { readonly [attr: string]: unknown }, key: string, fallback: T): T {
-  const v = raw[key];
-  return v === undefined ? fallback : (v as T);
+/** `raw` with an op's `defaults` filled in where an attribute is absent. */
+export function withDefaults(
+  raw: { readonly [attr: string]: unknown },
+  defaults: { readonly [attr: string]: unknown },
+): { readonly [attr: string]: unknown } {
+  const out: { [attr: string]: unknown } = { ...defaults };
+  for (const [key, value] of Object.entries(raw)) if (value !== undefined) out[key] = value;
+  return out;
 }
 
 /**

@@ -1,8 +1,7 @@
 /** Conv2D: HWIO kernel `[kh, kw, in_channels, filters]`, bias `[filters]`. */
-import type { Shape } from "../ir.js";
+import type { Shape } from "../tensor.js";
+import { type ActivationName, activationSchema } from "./activation.js";
 import {
-  activationSchema,
-  attr,
   imageInput,
   isError,
   paddingSchema,
@@ -10,11 +9,31 @@ import {
   positivePair,
   toPair,
   windowShape,
+  withDefaults,
 } from "./common.js";
-import type { OpDef, Pair } from "./types.js";
+import type { AbsorbsZeroPadding, OpDef, Padding, Pair } from "./op-def.js";
+
+/** Attributes of `conv2d` (Keras Conv2D's names). */
+export interface Conv2dAttrs extends AbsorbsZeroPadding {
+  readonly filters: number;
+  readonly kernel_size: Pair;
+  readonly strides: Pair;
+  readonly padding: Padding;
+  readonly dilation_rate: Pair;
+  readonly use_bias: boolean;
+  readonly activation: ActivationName;
+}
+
+const conv2dDefaults = {
+  strides: 1,
+  padding: "valid",
+  dilation_rate: 1,
+  use_bias: true,
+  activation: "linear",
+} as const;
 
 /** `conv2d: { filters, kernel_size, strides: 1, padding: valid, use_bias: true, activation: linear }`. */
-export const conv2dOp: OpDef<"conv2d"> = {
+export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
   op: "conv2d",
   kerasClass: "Conv2D",
   doc: "2-D convolution over NHWC input (Keras Conv2D); kernel HWIO, optional bias.",
@@ -30,16 +49,21 @@ export const conv2dOp: OpDef<"conv2d"> = {
     },
     required: ["filters", "kernel_size"],
   },
+  defaults: conv2dDefaults,
   arity: { min: 1, max: 1 },
-  normalize: (raw) => ({
-    filters: raw["filters"] as number,
-    kernel_size: toPair(raw["kernel_size"], [1, 1]),
-    strides: toPair(raw["strides"], [1, 1]),
-    padding: attr(raw, "padding", "valid"),
-    dilation_rate: toPair(raw["dilation_rate"], [1, 1]),
-    use_bias: attr(raw, "use_bias", true),
-    activation: attr(raw, "activation", "linear"),
-  }),
+  absorbsZeroPadding: true,
+  normalize(raw) {
+    const a = withDefaults(raw, conv2dDefaults);
+    return {
+      filters: a["filters"] as number,
+      kernel_size: toPair(a["kernel_size"], [1, 1]),
+      strides: toPair(a["strides"], [1, 1]),
+      padding: a["padding"] as Padding,
+      dilation_rate: toPair(a["dilation_rate"], [1, 1]),
+      use_bias: a["use_bias"] as boolean,
+      activation: a["activation"] as ActivationName,
+    };
+  },
   infer(inputs, a) {
     const x = imageInput(inputs, "conv2d");
     if (isError(x)) return x;
@@ -49,7 +73,7 @@ export const conv2dOp: OpDef<"conv2d"> = {
     ) {
       return {
         ok: false,
-        code: "RSC302",
+        code: "RSC307",
         message: "conv2d cannot combine strides > 1 with dilation_rate > 1 (as in Keras)",
         attr: "dilation_rate",
       };

@@ -1,22 +1,36 @@
 /** Flatten, Dense, Dropout. */
-import { shapeSize } from "../ir.js";
-import { activationSchema, attr, positiveInt } from "./common.js";
-import type { OpDef } from "./types.js";
+import { shapeSize } from "../tensor.js";
+import { type ActivationName, activationSchema } from "./activation.js";
+import { positiveInt, withDefaults } from "./common.js";
+import type { OpDef } from "./op-def.js";
+
+/** Attributes of `flatten`: none (Keras's row-major (H, W, C) order). */
+export type FlattenAttrs = Record<string, never>;
 
 /** `flatten`: `[h, w, c]` to `[h * w * c]` in row-major (H, W, C) order, as Keras does. */
-export const flattenOp: OpDef<"flatten"> = {
+export const flattenOp: OpDef<"flatten", FlattenAttrs> = {
   op: "flatten",
   kerasClass: "Flatten",
   doc: "Flattens each example in Keras's row-major (H, W, C) order.",
   attrs: { properties: {} },
+  defaults: {},
   arity: { min: 1, max: 1 },
   normalize: () => ({}),
   infer: (inputs) => ({ ok: true, shape: [shapeSize(inputs[0]!)] }),
   params: () => [],
 };
 
+/** Attributes of `dense` (Keras Dense's names). */
+export interface DenseAttrs {
+  readonly units: number;
+  readonly activation: ActivationName;
+  readonly use_bias: boolean;
+}
+
+const denseDefaults = { activation: "linear", use_bias: true } as const;
+
 /** `dense: { units, activation: linear, use_bias: true }`; kernel `[in, units]`. */
-export const denseOp: OpDef<"dense"> = {
+export const denseOp: OpDef<"dense", DenseAttrs> = {
   op: "dense",
   kerasClass: "Dense",
   doc: "Fully connected layer on a rank-1 input; kernel [in, units].",
@@ -24,13 +38,17 @@ export const denseOp: OpDef<"dense"> = {
     properties: { units: positiveInt, activation: activationSchema, use_bias: { type: "boolean" } },
     required: ["units"],
   },
+  defaults: denseDefaults,
   shorthand: "units",
   arity: { min: 1, max: 1 },
-  normalize: (raw) => ({
-    units: raw["units"] as number,
-    activation: attr(raw, "activation", "linear"),
-    use_bias: attr(raw, "use_bias", true),
-  }),
+  normalize(raw) {
+    const a = withDefaults(raw, denseDefaults);
+    return {
+      units: a["units"] as number,
+      activation: a["activation"] as ActivationName,
+      use_bias: a["use_bias"] as boolean,
+    };
+  },
   infer(inputs, a) {
     const x = inputs[0]!;
     if (x.length !== 1) {
@@ -55,8 +73,13 @@ export const denseOp: OpDef<"dense"> = {
   },
 };
 
+/** Attributes of `dropout`: `rate` in [0, 1); identity at inference. */
+export interface DropoutAttrs {
+  readonly rate: number;
+}
+
 /** `dropout: { rate }`: identity at inference, drops `rate` of activations in training. */
-export const dropoutOp: OpDef<"dropout"> = {
+export const dropoutOp: OpDef<"dropout", DropoutAttrs> = {
   op: "dropout",
   kerasClass: "Dropout",
   doc: "Randomly zeroes `rate` of the activations while training; identity at inference.",
@@ -64,6 +87,7 @@ export const dropoutOp: OpDef<"dropout"> = {
     properties: { rate: { type: "number", minimum: 0, exclusiveMaximum: 1 } },
     required: ["rate"],
   },
+  defaults: {},
   shorthand: "rate",
   arity: { min: 1, max: 1 },
   normalize: (raw) => ({ rate: raw["rate"] as number }),

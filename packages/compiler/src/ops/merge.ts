@@ -1,14 +1,19 @@
 /** Add and Concatenate: layers with several inputs. */
-import type { OpDef } from "./types.js";
+import { withDefaults } from "./common.js";
+import type { OpDef } from "./op-def.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
+/** Attributes of `add`: none. */
+export type AddAttrs = Record<string, never>;
+
 /** `add: { from: [a, b, ...] }`: element-wise sum of same-shaped inputs. */
-export const addOp: OpDef<"add"> = {
+export const addOp: OpDef<"add", AddAttrs> = {
   op: "add",
   kerasClass: "Add",
   doc: "Element-wise sum of two or more inputs of the same shape.",
   attrs: { properties: {} },
+  defaults: {},
   arity: { min: 2, max: Number.POSITIVE_INFINITY },
   normalize: () => ({}),
   infer(inputs) {
@@ -28,14 +33,22 @@ export const addOp: OpDef<"add"> = {
   params: () => [],
 };
 
+/** Attributes of `concatenate`: `axis` counts the batch as Keras does (-1: channels). */
+export interface ConcatenateAttrs {
+  readonly axis: number;
+}
+
+const concatenateDefaults = { axis: -1 } as const;
+
 /** `concatenate: { from: [a, b, ...], axis: -1 }`: joins inputs along one axis. */
-export const concatenateOp: OpDef<"concatenate"> = {
+export const concatenateOp: OpDef<"concatenate", ConcatenateAttrs> = {
   op: "concatenate",
   kerasClass: "Concatenate",
   doc: "Joins two or more inputs along `axis` (default -1, channels); other dimensions must match.",
   attrs: { properties: { axis: { type: "integer" } } },
+  defaults: concatenateDefaults,
   arity: { min: 2, max: Number.POSITIVE_INFINITY },
-  normalize: (raw) => ({ axis: (raw["axis"] as number | undefined) ?? -1 }),
+  normalize: (raw) => ({ axis: withDefaults(raw, concatenateDefaults)["axis"] as number }),
   infer(inputs, a) {
     const rank = inputs[0]!.length;
     if (inputs.some((s) => s.length !== rank)) {

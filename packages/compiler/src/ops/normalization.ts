@@ -1,12 +1,29 @@
 /** BatchNormalization over the channels (last) axis. */
-import { attr } from "./common.js";
-import type { OpDef } from "./types.js";
+import { withDefaults } from "./common.js";
+import type { OpDef } from "./op-def.js";
+
+/** Attributes of `batch_normalization`; `axis` is -1 or the rank of the input (channels). */
+export interface BatchNormalizationAttrs {
+  readonly axis: number;
+  readonly epsilon: number;
+  readonly momentum: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+}
+
+const batchNormalizationDefaults = {
+  axis: -1,
+  epsilon: 1e-3,
+  momentum: 0.99,
+  center: true,
+  scale: true,
+} as const;
 
 /**
  * `batch_normalization: { axis: -1, epsilon: 0.001, momentum: 0.99, center: true, scale: true }`.
  * Keras order of weights: gamma, beta (trainable), moving_mean, moving_variance (not trainable).
  */
-export const batchNormalizationOp: OpDef<"batch_normalization"> = {
+export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizationAttrs> = {
   op: "batch_normalization",
   kerasClass: "BatchNormalization",
   doc: "Batch normalization over the channels axis (Keras defaults: epsilon 1e-3, momentum 0.99).",
@@ -19,14 +36,18 @@ export const batchNormalizationOp: OpDef<"batch_normalization"> = {
       scale: { type: "boolean" },
     },
   },
+  defaults: batchNormalizationDefaults,
   arity: { min: 1, max: 1 },
-  normalize: (raw) => ({
-    axis: attr(raw, "axis", -1),
-    epsilon: attr(raw, "epsilon", 1e-3),
-    momentum: attr(raw, "momentum", 0.99),
-    center: attr(raw, "center", true),
-    scale: attr(raw, "scale", true),
-  }),
+  normalize(raw) {
+    const a = withDefaults(raw, batchNormalizationDefaults);
+    return {
+      axis: a["axis"] as number,
+      epsilon: a["epsilon"] as number,
+      momentum: a["momentum"] as number,
+      center: a["center"] as boolean,
+      scale: a["scale"] as boolean,
+    };
+  },
   infer(inputs, a) {
     const x = inputs[0]!;
     if (a.axis !== -1 && a.axis !== x.length) {

@@ -1,10 +1,17 @@
 /** ZeroPadding2D. */
-import type { Shape } from "../ir.js";
-import { imageInput, isError, nonNegativeInt } from "./common.js";
-import type { OpDef, Pair } from "./types.js";
+import type { Shape } from "../tensor.js";
+import { imageInput, isError, nonNegativeInt, withDefaults } from "./common.js";
+import type { OpDef, Pair } from "./op-def.js";
+
+/** Attributes of `zero_padding2d`: `[[top, bottom], [left, right]]` pixels. */
+export interface ZeroPadding2dAttrs {
+  readonly padding: readonly [Pair, Pair];
+}
+
+const zeroPadding2dDefaults = { padding: 1 } as const;
 
 /** `zero_padding2d: { padding: 3 | [h, w] | [[top, bottom], [left, right]] }`. */
-export const zeroPadding2dOp: OpDef<"zero_padding2d"> = {
+export const zeroPadding2dOp: OpDef<"zero_padding2d", ZeroPadding2dAttrs> = {
   op: "zero_padding2d",
   kerasClass: "ZeroPadding2D",
   doc: "Pads height and width with zeros: `padding: 3`, `[h, w]` or `[[top, bottom], [left, right]]`.",
@@ -24,10 +31,11 @@ export const zeroPadding2dOp: OpDef<"zero_padding2d"> = {
       },
     },
   },
+  defaults: zeroPadding2dDefaults,
   shorthand: "padding",
   arity: { min: 1, max: 1 },
   normalize(raw) {
-    const p = raw["padding"] ?? 1;
+    const p = withDefaults(raw, zeroPadding2dDefaults)["padding"];
     if (typeof p === "number") return { padding: [[p, p] as Pair, [p, p] as Pair] };
     const [a, b] = p as unknown[];
     if (typeof a === "number")

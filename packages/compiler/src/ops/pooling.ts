@@ -1,30 +1,41 @@
 /** MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D. */
-import type { Shape } from "../ir.js";
+import type { Shape } from "../tensor.js";
 import {
-  attr,
   imageInput,
   isError,
   paddingSchema,
   positivePair,
   toPair,
   windowShape,
+  withDefaults,
 } from "./common.js";
-import type { OpAttrs, OpDef, Pair } from "./types.js";
+import type { OpDef, Padding, Pair } from "./op-def.js";
+
+/** Attributes of `max_pooling2d` and `average_pooling2d`; `strides` default to `pool_size`. */
+export interface WindowPoolingAttrs {
+  readonly pool_size: Pair;
+  readonly strides: Pair;
+  readonly padding: Padding;
+}
 
 const windowAttrs = {
   properties: { pool_size: positivePair, strides: positivePair, padding: paddingSchema },
 };
 
-function normalizeWindow(raw: { readonly [attr: string]: unknown }): OpAttrs["max_pooling2d"] {
-  const pool = toPair(raw["pool_size"], [2, 2]);
+// `strides` has no entry: it defaults to `pool_size`.
+const windowDefaults = { pool_size: 2, padding: "valid" } as const;
+
+function normalizeWindow(raw: { readonly [attr: string]: unknown }): WindowPoolingAttrs {
+  const a = withDefaults(raw, windowDefaults);
+  const pool = toPair(a["pool_size"], [2, 2]);
   return {
     pool_size: pool,
-    strides: toPair(raw["strides"], pool),
-    padding: attr(raw, "padding", "valid"),
+    strides: toPair(a["strides"], pool),
+    padding: a["padding"] as Padding,
   };
 }
 
-function inferWindow(op: string, inputs: readonly Shape[], a: OpAttrs["max_pooling2d"]) {
+function inferWindow(op: string, inputs: readonly Shape[], a: WindowPoolingAttrs) {
   const x = imageInput(inputs, op);
   if (isError(x)) return x;
   const hw = windowShape(op, x as Shape, a.pool_size, a.strides, a.padding, [1, 1], "pool_size");
@@ -38,12 +49,13 @@ function windowPoolingOp<K extends "max_pooling2d" | "average_pooling2d">(
   op: K,
   kerasClass: string,
   doc: string,
-): OpDef<K> {
+): OpDef<K, WindowPoolingAttrs> {
   return {
     op,
     kerasClass,
     doc,
     attrs: windowAttrs,
+    defaults: windowDefaults,
     shorthand: "pool_size",
     arity: { min: 1, max: 1 },
     normalize: normalizeWindow,
@@ -66,12 +78,19 @@ export const averagePooling2dOp = windowPoolingOp(
   "Average pooling over height and width; strides default to pool_size.",
 );
 
+/** Attributes of `global_average_pooling2d`: none. */
+export type GlobalAveragePooling2dAttrs = Record<string, never>;
+
 /** `global_average_pooling2d`: mean over height and width, `[h, w, c]` to `[c]`. */
-export const globalAveragePooling2dOp: OpDef<"global_average_pooling2d"> = {
+export const globalAveragePooling2dOp: OpDef<
+  "global_average_pooling2d",
+  GlobalAveragePooling2dAttrs
+> = {
   op: "global_average_pooling2d",
   kerasClass: "GlobalAveragePooling2D",
   doc: "Mean over height and width: [h, w, c] -> [c].",
   attrs: { properties: {} },
+  defaults: {},
   arity: { min: 1, max: 1 },
   normalize: () => ({}),
   infer(inputs) {

@@ -1,16 +1,24 @@
-/** The one op registry: every op the compiler knows, by name. */
+/**
+ * The one op registry: every op the compiler knows, by name. The op names ({@link OpName}) and
+ * their attribute types ({@link OpAttrs}) are derived from this list, so adding an op is one
+ * family entry plus one line here.
+ */
 import { activationOp } from "./activation.js";
 import { conv2dOp } from "./conv.js";
 import { denseOp, dropoutOp, flattenOp } from "./core.js";
 import { inputOp } from "./input.js";
 import { addOp, concatenateOp } from "./merge.js";
 import { batchNormalizationOp } from "./normalization.js";
+import type { OpDef } from "./op-def.js";
 import { zeroPadding2dOp } from "./padding.js";
 import { averagePooling2dOp, globalAveragePooling2dOp, maxPooling2dOp } from "./pooling.js";
-import type { OpDef, OpName } from "./types.js";
 
-/** Every op, keyed by its spec name. */
-export const OPS: { readonly [K in OpName]: OpDef<K> } = {
+/** Checks that every entry is keyed by its own op name. */
+function registry<T extends { readonly [K in keyof T]: OpDef<K & string, unknown> }>(ops: T): T {
+  return ops;
+}
+
+const REGISTRY = registry({
   input: inputOp,
   zero_padding2d: zeroPadding2dOp,
   conv2d: conv2dOp,
@@ -24,7 +32,18 @@ export const OPS: { readonly [K in OpName]: OpDef<K> } = {
   flatten: flattenOp,
   dense: denseOp,
   dropout: dropoutOp,
+});
+
+/** Every op name of the registry. */
+export type OpName = keyof typeof REGISTRY;
+
+/** Normalised attributes of every op; attribute names are the spec's (Keras's) snake_case names. */
+export type OpAttrs = {
+  readonly [K in OpName]: ReturnType<(typeof REGISTRY)[K]["normalize"]>;
 };
+
+/** Every op, keyed by its spec name. */
+export const OPS: { readonly [K in OpName]: OpDef<K, OpAttrs[K]> } = REGISTRY;
 
 /** Every op name, in registry order. */
 export const OP_NAMES = Object.keys(OPS) as OpName[];
@@ -32,9 +51,4 @@ export const OP_NAMES = Object.keys(OPS) as OpName[];
 /** True when `name` is an op of the registry. */
 export function isOpName(name: string): name is OpName {
   return Object.hasOwn(OPS, name);
-}
-
-/** The op definition for `name`. */
-export function opDef<K extends OpName>(name: K): OpDef<K> {
-  return OPS[name] as unknown as OpDef<K>;
 }

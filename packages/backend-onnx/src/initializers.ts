@@ -1,0 +1,114 @@
+/**
+ * The initializers of a model being emitted: their TensorProto headers, in order, and their
+ * bytes as payloads produced later, straight into the output (model-writer.ts). Keras weights
+ * keep their names and may be permuted into the ONNX layout (a {@link WeightTransform}).
+ */
+import { isLazyWeightMap, type LazyWeightMap, type WeightMap } from "@rsc/compiler";
+import type { WeightTransform } from "./lowering.js";
+import { bytesPayload, type TensorPayload } from "./model-writer.js";
+import { type OnnxTypes, onnx } from "./onnx-proto.js";
+import { float32Bytes, int64Bytes, permuteInto } from "./tensor-data.js";
+
+const { FLOAT, INT64 } = onnx.TensorProto.DataType;
+
+/** Initializer headers and payloads, collected while lowering. */
+export class Initializers {
+  /** TensorProto headers (no data), in the order the lowerings added them. */
+  readonly tensors: OnnxTypes.ITensorProto[] = [];
+  /** The bytes of each tensor, same order. */
+  readonly payloads: TensorPayload[] = [];
+  /** Total bytes of tensor data. */
+  tensorBytes = 0;
+
+  readonly #weights: WeightMap;
+  readonly #lazy: LazyWeightMap | undefined;
+  // Two buffers reused for every tensor, allocated once at the largest tensor's size (ResNet-50's
+  // is 9.4 MB) when the first payload is written (all lowering is done by then): weights
+  // generated on demand go to `generated`, held weights permuted for ONNX to `permuted`.
+  #largest = 0;
+  readonly #buffers = { generated: new Float32Array(0), permuted: new Float32Array(0) };
+
+  constructor(weights: WeightMap) {
+    this.#weights = weights;
+    this.#lazy = isLazyWeightMap(weights) ? weights : undefined;
+  }
+
+  /** Number of values of weight `name`, or undefined when the weights do not hold it. */
+  lengthOf(name: string): number | undefined {
+    return this.#lazy === undefined ? this.#weights.get(name)?.length : this.#lazy.lengthOf(name);
+  }
+
+  /**
+   * Adds Keras weight `name` of Keras shape `shape` (its length already checked), permuted by
+   * `transform` when given.
+   */
+  addWeight(name: string, shape: readonly number[], transform?: WeightTransform): void {
+    const perm = transform?.perm;
+    this.#add(
+      {
+        dims: perm === undefined ? [...shape] : perm.map((axis) => shape[axis]!),
+        dataType: FLOAT,
+        name,
+        ...(perm === undefined
+          ? {}
+          : { docString: `Keras shape [${shape.join(", ")}], reordered for ONNX` }),
+      },
+      this.#weightPayload(name, shape, perm),
+    );
+  }
+
+  /** Adds a float32 constant (not a Keras weight). */
+  addFloat(name: string, dims: readonly number[], data: Float32Array): void {
+    this.#add({ dims: [...dims], dataType: FLOAT, name }, bytesPayload(float32Bytes(data)));
+  }
+
+  /** Adds an int64 vector constant (pads, shapes). */
+  addInt64(name: string, values: readonly number[]): void {
+    this.#add({ dims: [values.length], dataType: INT64, name }, bytesPayload(int64Bytes(values)));
+  }
+
+  #add(tensor: OnnxTypes.ITensorProto, payload: TensorPayload): void {
+    this.tensors.push(tensor);
+    this.payloads.push(payload);
+    this.tensorBytes += payload.byteLength;
+  }
+
+  #buffer(key: "generated" | "permuted", length: number): Float32Array {
+    if (this.#buffers[key].length < length) {
+      this.#buffers[key] = new Float32Array(Math.max(length, this.#largest));
+    }
+    return this.#buffers[key].subarray(0, length);
+  }
+
+  #weightPayload(
+    name: string,
+    shape: readonly number[],
+    perm: readonly number[] | undefined,
+  ): TensorPayload {
+    let length = 1;
+    for (const d of shape) length *= d;
+    this.#largest = Math.max(this.#largest, length);
+    const lazy = this.#lazy;
+    if (lazy === undefined) {
+      const held = this.#weights.get(name)!;
+      if (perm === undefined) return bytesPayload(float32Bytes(held));
+      return {
+        byteLength: held.byteLength,
+        bytes: () => {
+          const out = this.#buffer("permuted", held.length);
+          permuteInto(held, shape, perm, out);
+          return float32Bytes(out);
+        },
+      };
+    }
+    return {
+      byteLength: length * Float32Array.BYTES_PER_ELEMENT,
+      bytes: () => {
+        const data = this.#buffer("generated", length);
+        // The permutation is applied as the values are generated: no Keras-layout copy.
+        lazy.fill(name, data, perm);
+        return float32Bytes(data);
+      },
+    };
+  }
+}
