@@ -13,6 +13,7 @@ export { samePadding, windowOutput } from "./ops/common.js";
 export * from "./ops/registry.js";
 export * from "./ops/types.js";
 export { expandRange, MAX_RANGE_ITEMS } from "./ranges.js";
+export { describeReadError } from "./read-error.js";
 export { FORMAT_VERSION, SCHEMA_ID, specSchema } from "./schema.js";
 export * from "./tensor.js";
 export * from "./weights.js";
