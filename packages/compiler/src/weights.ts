@@ -22,8 +22,8 @@
  *   stored as float32.
  * - zeros, ones: constant.
  */
-import type { Graph, Initializer, ParamSpec, Shape } from "./ir.js";
-import { graphParams, shapeSize } from "./ir.js";
+import { type Graph, graphParams } from "./ir.js";
+import { type Initializer, type ParamSpec, type Shape, shapeSize } from "./tensor.js";
 
 /** Named float32 tensors in Keras layout, keyed by Keras weight name (`conv1/kernel`). */
 export type WeightMap = ReadonlyMap<string, Float32Array>;

@@ -2,7 +2,7 @@
  * Sentences shared by the text and markdown renderings of an {@link ArchDiff}: one per change
  * group, input/output change, and weight verdict. Plain text; renderers add colour or markup.
  */
-import type { Shape } from "../ir.js";
+import type { Shape } from "../tensor.js";
 import type {
   ArchDiff,
   AttrChange,
