@@ -168,7 +168,7 @@ export function callSiteNotes(callSites: readonly CallSite[]): RelatedLocation[]
 }
 
 /** Edit distance, for "did you mean" hints. */
-export function levenshtein(a: string, b: string): number {
+function levenshtein(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;

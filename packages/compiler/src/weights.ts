@@ -197,7 +197,7 @@ function identity(rank: number): number[] {
  * Writes one tensor's initial values into `out` (exactly its size), as its initializer says,
  * with its axes permuted by `perm` (out axis k is Keras axis `perm[k]`; identity by default).
  */
-export function fillTensor(
+function fillTensor(
   seed: number,
   name: string,
   shape: Shape,

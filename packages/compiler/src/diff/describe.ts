@@ -39,7 +39,7 @@ export interface GroupDescription {
 }
 
 /** `from block `bottleneck` (specs/blocks/resnet.yaml:12)` or `from specs/x.yaml:7`. */
-export function describeOrigin(o: DiffOrigin): string {
+function describeOrigin(o: DiffOrigin): string {
   return o.block !== undefined
     ? `from block \`${o.block}\` (${o.file}:${o.line})`
     : `from ${o.file}:${o.line}`;
