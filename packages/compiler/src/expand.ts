@@ -318,6 +318,7 @@ class Expander {
 
   // ---- layers: the recursive descent --------------------------------------------------------
 
+  /** Appends one expanded layer (at most MAX_LAYERS); returns a reference to its output. */
   private emit(layer: Omit<ExpandedLayer, "id">): LayerRef {
     if (this.layers.length >= MAX_LAYERS) {
       this.error("RSC210", `the model expands to more than ${MAX_LAYERS} layers`, layer.loc, {
@@ -342,6 +343,7 @@ class Expander {
     return prev;
   }
 
+  /** The layers a `from:` names (one or a list): local labels first, else names resolved later. */
   private refs(node: LNode | undefined, frame: Frame): LayerRef[] | undefined {
     if (node === undefined) return undefined;
     const items = node.kind === "seq" ? node.items : [node];
@@ -506,6 +508,7 @@ class Expander {
     return this.label(body, frame, ref);
   }
 
+  /** `<op>: { name?, from?, attrs... }` or `<op>: value` (its shorthand or inputs): one layer. */
   private expandLayer(
     op: OpName,
     body: LNode | undefined,
@@ -562,6 +565,7 @@ class Expander {
     return this.label(body, frame, ref);
   }
 
+  /** `group: { layers, if?, from?, as? }`: its layers in sequence, or nothing when `if:` is false. */
   private expandGroup(
     body: LMap,
     frame: Frame,
@@ -584,6 +588,7 @@ class Expander {
     return this.label(body, frame, out);
   }
 
+  /** `repeat: { times, var?, layers }`: the layers `times` times, the counter (`i`) in scope. */
   private expandRepeat(
     body: LMap,
     frame: Frame,
@@ -618,6 +623,7 @@ class Expander {
     return this.label(body, frame, out);
   }
 
+  /** `stage: { use, over: { var: range }, with?, first? }`: one block call per range item. */
   private expandStage(
     body: LMap,
     loc: SourceLocation,
