@@ -4,7 +4,7 @@
  * process within 4x of a bare `node -e 0`, measured side by side on the same machine.
  *
  * The variant is specs/resnet101.yaml when it exists, else the golden fixture
- * packages/compiler/test/diff-fixtures/deeper-stage4/new.yaml (ResNet-50 with a 23-block stage 4).
+ * packages/compiler/test/fixtures/_diff_/deeper-stage4/new.yaml (ResNet-50 with a 23-block stage 4).
  * The two commands run interleaved (A B, B A, ...) so that drift in machine load hits both alike;
  * the figure is the ratio of the medians of wall time around a synchronous spawn.
  *
@@ -21,7 +21,7 @@ import { BARE_NODE, sampleLine, timeStartup } from "./lib/startup.mjs";
 import { median } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const fallback = "packages/compiler/test/diff-fixtures/deeper-stage4/new.yaml";
+const fallback = "packages/compiler/test/fixtures/_diff_/deeper-stage4/new.yaml";
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "20" },

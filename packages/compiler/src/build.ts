@@ -16,10 +16,11 @@ import {
   type SourceLocation,
 } from "./diagnostics.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
-import { type Graph, type Node, type Shape, shapeSize } from "./ir.js";
+import type { Graph, Node } from "./ir.js";
 import { DefaultNamer } from "./naming.js";
 import { OPS } from "./ops/registry.js";
 import { nameParams, type OpDef } from "./ops/types.js";
+import { type Shape, shapeSize } from "./tensor.js";
 import { validateAttrs } from "./validate.js";
 import { MAX_TENSOR_VALUES } from "./weights.js";
 
@@ -29,34 +30,78 @@ export interface BuildResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** What the build steps share: the layers, their names and inputs so far, and what failed. */
+interface BuildState {
+  readonly layers: readonly ExpandedLayer[];
+  /** Expansion already reported errors: likely consequences are not reported again. */
+  readonly lenient: boolean;
+  readonly diagnostics: Diagnostic[];
+  /** 1 for each layer (by id) that failed or depends on one that did; it builds no node. */
+  readonly failed: Uint8Array;
+  /** Final layer names by id (explicit or default). */
+  readonly names: string[];
+  readonly byName: Map<string, number>;
+  /** Resolved input ids by layer id. */
+  readonly inputs: number[][];
+}
+
 /**
  * Builds the IR from an expanded model. With `lenient` (expansion already reported errors),
  * reference and arity errors that are likely consequences are not reported again.
  */
 export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
-  const diagnostics: Diagnostic[] = [];
-  const report = (
-    code: DiagnosticCode,
-    message: string,
-    loc: SourceLocation,
-    layer?: ExpandedLayer,
-    details: Omit<ErrorDetails, "callSites"> = {},
-  ) => {
-    diagnostics.push(locatedError(code, message, loc, { ...details, callSites: layer?.callSites }));
+  const n = model.layers.length;
+  const state: BuildState = {
+    layers: model.layers,
+    lenient,
+    diagnostics: [],
+    failed: new Uint8Array(n),
+    names: new Array(n),
+    byName: new Map(),
+    inputs: new Array(n),
   };
-  const layers = model.layers;
-  const n = layers.length;
-  const failed = new Uint8Array(n);
+  assignNames(state);
+  resolveInputs(state);
+  checkAttrsAndArity(state);
+  const order = topologicalOrder(state);
+  const nodes = inferShapes(state, order);
+  const outputs = resolveOutputs(state, model.outputs);
+  const { diagnostics } = state;
+  if (diagnostics.length > 0 || lenient) return { diagnostics };
+  const ordered = order.map((id) => nodes[id]!);
+  if (ordered.some((node) => node === undefined)) return { diagnostics };
+  const graph: Graph = {
+    name: model.name,
+    inputs: ordered.filter((node) => node.op === "input").map((node) => node.name),
+    outputs,
+    nodes: ordered,
+  };
+  return { graph: freezeGraph(graph), diagnostics };
+}
 
-  // Names: explicit ones first (a clash is an error at the second), then defaults.
-  const names: string[] = new Array(n);
-  const byName = new Map<string, number>();
+/** Records an error at `loc`, with the call sites of `layer` (when there is one). */
+function report(
+  state: BuildState,
+  code: DiagnosticCode,
+  message: string,
+  loc: SourceLocation,
+  layer?: ExpandedLayer,
+  details: Omit<ErrorDetails, "callSites"> = {},
+): void {
+  state.diagnostics.push(
+    locatedError(code, message, loc, { ...details, callSites: layer?.callSites }),
+  );
+}
+
+/** Names: explicit ones first (a clash is an error at the second), then Keras-style defaults. */
+function assignNames(state: BuildState): void {
+  const { layers, names, byName, failed } = state;
   for (const l of layers) {
     if (l.name === undefined) continue;
     const first = byName.get(l.name);
     if (first !== undefined) {
       const f = layers[first]!;
-      report("RSC207", `duplicate layer name '${l.name}'`, l.nameLoc ?? l.loc, l, {
+      report(state, "RSC207", `duplicate layer name '${l.name}'`, l.nameLoc ?? l.loc, l, {
         related: [{ ...(f.nameLoc ?? f.loc), message: `'${l.name}' first used here` }],
       });
       failed[l.id] = 1;
@@ -73,42 +118,49 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
     names[l.id] = name;
     byName.set(name, l.id);
   }
+}
 
-  // References.
-  const resolveRef = (ref: LayerRef, layer?: ExpandedLayer): number | undefined => {
-    if (ref.kind === "id") return ref.id;
-    if (ref.kind === "poison") return undefined;
-    const id = byName.get(ref.name);
-    if (id === undefined && !lenient) {
-      const guess = closest(ref.name, byName.keys());
-      report(
-        "RSC208",
-        `no layer named '${ref.name}'`,
-        ref.loc,
-        layer,
-        guess ? { hint: `did you mean '${guess}'?` } : {},
-      );
-    }
-    return id;
-  };
-  const inputs: number[][] = new Array(n);
-  for (const l of layers) {
+/** The layer id a reference names; an unknown name is RSC208 (unless lenient). */
+function resolveRef(state: BuildState, ref: LayerRef, layer?: ExpandedLayer): number | undefined {
+  if (ref.kind === "id") return ref.id;
+  if (ref.kind === "poison") return undefined;
+  const id = state.byName.get(ref.name);
+  if (id === undefined && !state.lenient) {
+    const guess = closest(ref.name, state.byName.keys());
+    report(
+      state,
+      "RSC208",
+      `no layer named '${ref.name}'`,
+      ref.loc,
+      layer,
+      guess ? { hint: `did you mean '${guess}'?` } : {},
+    );
+  }
+  return id;
+}
+
+/** Resolves every layer's inputs to ids; a layer with an unresolved input fails. */
+function resolveInputs(state: BuildState): void {
+  for (const l of state.layers) {
     const ids: number[] = [];
     for (const ref of l.inputs) {
-      const id = resolveRef(ref, l);
-      if (id === undefined) failed[l.id] = 1;
+      const id = resolveRef(state, ref, l);
+      if (id === undefined) state.failed[l.id] = 1;
       else ids.push(id);
     }
-    inputs[l.id] = ids;
-    if (l.broken) failed[l.id] = 1;
+    state.inputs[l.id] = ids;
+    if (l.broken) state.failed[l.id] = 1;
   }
+}
 
-  // Strict attributes and arity.
-  for (const l of layers) {
+/** Each layer's attributes against its op's strict schema, and its number of inputs. */
+function checkAttrsAndArity(state: BuildState): void {
+  const { failed, lenient } = state;
+  for (const l of state.layers) {
     if (l.broken) continue;
     const errors = validateAttrs(l.op, l.attrs, l.loc, callSiteNotes(l.callSites));
     if (errors.length > 0) {
-      diagnostics.push(...errors);
+      state.diagnostics.push(...errors);
       failed[l.id] = 1;
     }
     const { min, max } = OPS[l.op].arity;
@@ -125,6 +177,7 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
             ? " (nothing comes before it: add `from:` or an input)"
             : "";
         report(
+          state,
           "RSC303",
           `${l.op} takes ${want} input${max === 1 ? "" : "s"}, got ${l.inputs.length}${what}`,
           l.fromLoc ?? l.loc,
@@ -134,15 +187,21 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
       failed[l.id] = 1;
     }
   }
+}
 
-  // Topological order (stable: layer order, dependencies first); cycles reported at the layer
-  // whose `from:` closes them.
+/**
+ * Layer ids in topological order (stable: layer order, dependencies first); cycles are reported
+ * at the layer whose `from:` closes them, and their layers fail.
+ */
+function topologicalOrder(state: BuildState): number[] {
+  const { layers, names, inputs, failed } = state;
+  const n = layers.length;
   const order: number[] = [];
-  const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
+  const visit = new Uint8Array(n); // 0 new, 1 on stack, 2 done
   for (let start = 0; start < n; start++) {
-    if (state[start]) continue;
+    if (visit[start]) continue;
     const stack: [number, number][] = [[start, 0]];
-    state[start] = 1;
+    visit[start] = 1;
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [id, next] = top;
@@ -150,95 +209,111 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
       if (next < deps.length) {
         top[1]++;
         const dep = deps[next]!;
-        if (state[dep] === 1) {
+        if (visit[dep] === 1) {
           const l = layers[id]!;
           const cycle = stack.slice(stack.findIndex(([s]) => s === dep)).map(([s]) => names[s]!);
           report(
+            state,
             "RSC209",
             `cycle in the layer graph: ${[...cycle, names[dep]!].join(" -> ")}`,
             l.fromLoc ?? l.loc,
             l,
           );
           for (const [s] of stack) if (cycle.includes(names[s]!)) failed[s] = 1;
-        } else if (state[dep] === 0) {
-          state[dep] = 1;
+        } else if (visit[dep] === 0) {
+          visit[dep] = 1;
           stack.push([dep, 0]);
         }
       } else {
         stack.pop();
-        state[id] = 2;
+        visit[id] = 2;
         order.push(id);
       }
     }
   }
+  return order;
+}
 
-  // Inference.
-  const shapes: (Shape | undefined)[] = new Array(n);
-  const nodes: (Node | undefined)[] = new Array(n);
+/**
+ * Normalises, infers and names the parameters of each layer in `order`; returns the nodes by id
+ * (undefined for a layer that failed or depends on one that did).
+ */
+function inferShapes(state: BuildState, order: readonly number[]): (Node | undefined)[] {
+  const { layers, names, inputs, failed } = state;
+  const shapes: (Shape | undefined)[] = new Array(layers.length);
+  const nodes: (Node | undefined)[] = new Array(layers.length);
   for (const id of order) {
     const l = layers[id]!;
     const ins = inputs[id]!.map((i) => shapes[i]);
     if (failed[id] || ins.some((s) => s === undefined)) continue;
-    const def = OPS[l.op] as unknown as OpDef;
-    const raw: Record<string, unknown> = {};
-    for (const [k, a] of l.attrs) raw[k] = a.value;
-    const attrs = def.normalize(raw);
-    const result = def.infer(ins as Shape[], attrs);
-    if (!result.ok) {
-      const at =
-        result.attr === "from"
-          ? (l.fromLoc ?? l.loc)
-          : result.attr !== undefined
-            ? (l.attrs.get(result.attr)?.loc ?? l.loc)
-            : l.loc;
-      const shapesNote = ins.map((s) => `[${s!.join(", ")}]`).join(", ");
-      report(result.code, result.message, at, l, {
-        hint: `input shape${ins.length > 1 ? "s" : ""}: ${shapesNote}`,
-      });
-      continue;
-    }
-    const params = nameParams(names[id]!, def.params(ins as Shape[], attrs));
-    // Weights are generated, held and indexed as single typed arrays: 2^32 values at most.
-    const huge = params.find((p) => shapeSize(p.shape) > MAX_TENSOR_VALUES);
-    if (huge !== undefined) {
-      report(
-        "RSC306",
-        `weight '${huge.name}' [${huge.shape.join(", ")}] has ${shapeSize(huge.shape).toLocaleString("en-US")} values; one weight can have at most 2^32 (${MAX_TENSOR_VALUES.toLocaleString("en-US")})`,
-        l.loc,
-        l,
-      );
-      failed[id] = 1;
-      continue;
-    }
-    shapes[id] = result.shape;
-    nodes[id] = {
-      name: names[id]!,
-      op: l.op,
-      inputs: inputs[id]!.map((i) => names[i]!),
-      attrs,
-      params,
-      outputShape: result.shape,
-      origin: { file: l.loc.file, line: l.loc.line, column: l.loc.column, callSites: l.callSites },
-    } as Node;
+    const node = inferNode(state, l, names[id]!, ins as Shape[]);
+    if (node === undefined) continue;
+    shapes[id] = node.outputShape;
+    nodes[id] = node;
   }
+  return nodes;
+}
 
+/** One layer's node, or undefined after reporting its shape or weight-size error. */
+function inferNode(
+  state: BuildState,
+  l: ExpandedLayer,
+  name: string,
+  ins: readonly Shape[],
+): Node | undefined {
+  const def = OPS[l.op] as unknown as OpDef;
+  const raw: Record<string, unknown> = {};
+  for (const [k, a] of l.attrs) raw[k] = a.value;
+  const attrs = def.normalize(raw);
+  const result = def.infer(ins, attrs);
+  if (!result.ok) {
+    const at =
+      result.attr === "from"
+        ? (l.fromLoc ?? l.loc)
+        : result.attr !== undefined
+          ? (l.attrs.get(result.attr)?.loc ?? l.loc)
+          : l.loc;
+    const shapesNote = ins.map((s) => `[${s.join(", ")}]`).join(", ");
+    report(state, result.code, result.message, at, l, {
+      hint: `input shape${ins.length > 1 ? "s" : ""}: ${shapesNote}`,
+    });
+    return undefined;
+  }
+  const params = nameParams(name, def.params(ins, attrs));
+  // Weights are generated, held and indexed as single typed arrays: 2^32 values at most.
+  const huge = params.find((p) => shapeSize(p.shape) > MAX_TENSOR_VALUES);
+  if (huge !== undefined) {
+    report(
+      state,
+      "RSC306",
+      `weight '${huge.name}' [${huge.shape.join(", ")}] has ${shapeSize(huge.shape).toLocaleString("en-US")} values; one weight can have at most 2^32 (${MAX_TENSOR_VALUES.toLocaleString("en-US")})`,
+      l.loc,
+      l,
+    );
+    state.failed[l.id] = 1;
+    return undefined;
+  }
+  return {
+    name,
+    op: l.op,
+    inputs: state.inputs[l.id]!.map((i) => state.names[i]!),
+    attrs,
+    params,
+    outputShape: result.shape,
+    origin: { file: l.loc.file, line: l.loc.line, column: l.loc.column, callSites: l.callSites },
+  } as Node;
+}
+
+/** Output names: the `outputs:` references, else the last layer. */
+function resolveOutputs(state: BuildState, refs: readonly LayerRef[]): string[] {
   const outputs: string[] = [];
-  for (const ref of model.outputs) {
-    const id = resolveRef(ref);
-    if (id !== undefined) outputs.push(names[id]!);
+  for (const ref of refs) {
+    const id = resolveRef(state, ref);
+    if (id !== undefined) outputs.push(state.names[id]!);
   }
-  if (model.outputs.length === 0 && n > 0) outputs.push(names[n - 1]!);
-
-  if (diagnostics.length > 0 || lenient) return { diagnostics };
-  const ordered = order.map((id) => nodes[id]!);
-  if (ordered.some((node) => node === undefined)) return { diagnostics };
-  const graph: Graph = {
-    name: model.name,
-    inputs: ordered.filter((node) => node.op === "input").map((node) => node.name),
-    outputs,
-    nodes: ordered,
-  };
-  return { graph: freezeGraph(graph), diagnostics };
+  const n = state.layers.length;
+  if (refs.length === 0 && n > 0) outputs.push(state.names[n - 1]!);
+  return outputs;
 }
 
 /** Freezes the graph and its nodes (shallowly: the types are readonly throughout; deep freezing costs more than the rest of the build). */

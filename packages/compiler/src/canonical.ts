@@ -16,6 +16,7 @@ export type Json =
   | readonly Json[]
   | { readonly [key: string]: Json };
 
+/** `value` as JSON with every object's keys sorted (and undefined members dropped). */
 function sortKeys(value: unknown): Json {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value === "object" && value !== null) {
@@ -27,6 +28,11 @@ function sortKeys(value: unknown): Json {
     return out;
   }
   return value as Json;
+}
+
+/** JSON text with sorted object keys and no whitespace: equal values give equal strings. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
 }
 
 /** The graph as canonical JSON: `{ inputs, outputs, nodes: [{ name, op, inputs, attrs, outputShape, params }] }`, keys sorted. */
@@ -52,7 +58,7 @@ export function canonicalGraph(graph: Graph): Json {
 
 /** {@link canonicalGraph} serialised without whitespace. */
 export function canonicalJson(graph: Graph): string {
-  return JSON.stringify(canonicalGraph(graph));
+  return JSON.stringify(canonicalGraph(graph)); // already key-sorted
 }
 
 /** sha256 (hex) of the canonical JSON: same architecture, same hash. */

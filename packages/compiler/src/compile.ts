@@ -1,6 +1,13 @@
 /**
- * The pipeline entry: source text -> parse -> validate -> expand -> build IR -> infer shapes.
- * Each stage is a pure function plus diagnostics; every diagnostic of a run is returned at once.
+ * The pipeline entry, three stages:
+ * - load (load.ts): read the root file and its imports, decode, parse with positions, validate
+ *   against the JSON Schema;
+ * - expand (expand.ts): instantiate block templates, unroll stages and repeats, interpolate
+ *   names and values, apply parameters and layer defaults -> a flat list of layers;
+ * - build (build.ts): name the layers, resolve references, check attributes, order
+ *   topologically and infer every shape -> the IR graph.
+ * Each stage is a function from one typed value to the next plus diagnostics; every diagnostic of
+ * a run is returned at once.
  */
 import { readFileSync } from "node:fs";
 import { buildGraph } from "./build.js";
@@ -8,6 +15,7 @@ import { graphHash } from "./canonical.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { expandSpec } from "./expand.js";
 import type { Graph } from "./ir.js";
+import { loadSpec } from "./load.js";
 
 /** Options of {@link compileFile} and {@link compileSource}. */
 export interface CompileOptions {
@@ -40,27 +48,7 @@ const defaultReadFile = (path: string): Uint8Array => readFileSync(path);
 
 /** Compiles a spec file. Never throws for bad input: errors come back as diagnostics. */
 export function compileFile(path: string, options: CompileOptions = {}): CompileResult {
-  const readFile = options.readFile ?? defaultReadFile;
-  let bytes: Uint8Array;
-  try {
-    bytes = readFile(path);
-  } catch (e) {
-    const reason =
-      (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read";
-    return {
-      diagnostics: [
-        {
-          severity: "error",
-          code: "RSC100",
-          message: `${path}: ${reason}`,
-          file: path,
-          line: 1,
-          column: 1,
-        },
-      ],
-    };
-  }
-  return compileBytes(bytes, path, { ...options, readFile });
+  return compile(path, undefined, options);
 }
 
 /** Compiles spec text as if read from `file` (imports resolve against `file`'s folder). */
@@ -69,46 +57,47 @@ export function compileSource(
   file: string,
   options: CompileOptions = {},
 ): CompileResult {
-  return compileBytes(text, file, { ...options, readFile: options.readFile ?? defaultReadFile });
+  return compile(file, text, options);
 }
 
-/** Drops repeats of the same diagnostic (a template error is found once per instantiation). */
-function unique(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return diagnostics.filter((d) => {
-    const key = `${d.code}\0${d.file}\0${d.line}\0${d.column}\0${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function compileBytes(
-  source: string | Uint8Array,
-  file: string,
-  options: CompileOptions & { readFile: (path: string) => Uint8Array },
-): CompileResult {
-  const expanded = expandSpec(source, file, {
-    readFile: options.readFile,
-    ...(options.set ? { set: options.set } : {}),
-  });
-  const diagnostics = [...expanded.diagnostics];
-  if (expanded.model === undefined) return { diagnostics: sortDiagnostics(unique(diagnostics)) };
+/** The pipeline: load -> expand -> build, each stage's diagnostics kept, all returned at once. */
+function compile(file: string, source: string | undefined, options: CompileOptions): CompileResult {
+  const readFile = options.readFile ?? defaultReadFile;
+  const loaded = loadSpec(file, { readFile, ...(source === undefined ? {} : { source }) });
+  const expanded = expandSpec(loaded, options.set ? { set: options.set } : {});
+  const diagnostics = [...loaded.diagnostics, ...expanded.diagnostics];
+  if (expanded.model === undefined) return { diagnostics: finish(diagnostics) };
   const built = buildGraph(expanded.model, expanded.partial);
   diagnostics.push(...built.diagnostics);
   if (built.graph === undefined || hasErrors(diagnostics))
-    return { diagnostics: sortDiagnostics(unique(diagnostics)) };
+    return { diagnostics: finish(diagnostics) };
   const graph = built.graph;
   let hash: string | undefined;
   const info: SpecInfo = {
     name: expanded.model.name,
     seed: expanded.model.seed,
-    files: expanded.model.files,
+    files: loaded.files,
     // Computed on first use: hashing the canonical JSON costs about as much as the build.
     get hash() {
       hash ??= graphHash(graph);
       return hash;
     },
   };
-  return { graph: built.graph, info, diagnostics: sortDiagnostics(unique(diagnostics)) };
+  return { graph, info, diagnostics: finish(diagnostics) };
+}
+
+/**
+ * The diagnostics of a run as reported: repeats dropped (a template error is found once per
+ * instantiation), then sorted by place.
+ */
+function finish(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return sortDiagnostics(
+    diagnostics.filter((d) => {
+      const key = `${d.code}\0${d.file}\0${d.line}\0${d.column}\0${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }),
+  );
 }

@@ -43,48 +43,51 @@ export interface Diagnostic extends SourceLocation {
   readonly related?: readonly RelatedLocation[];
 }
 
-/** The registered diagnostic codes with a one-line description of each. */
+/**
+ * The registered diagnostic codes, each with what it means. Every code is emitted somewhere and
+ * has a fixture or a test asserting it (test/diagnostic-codes.test.ts checks).
+ */
 export const DIAGNOSTIC_CODES = {
-  RSC100: "the file cannot be read or is not text",
+  RSC100: "a spec file cannot be read, or is binary or not UTF-8 text",
   RSC101: "malformed YAML",
   RSC102: "the file is empty",
   RSC103: "YAML alias expansion too large (alias bomb)",
-  RSC104: "a value has the wrong type",
+  RSC104:
+    "a value has the wrong type (also a mapping where a value belongs, an interpolated seed out of range)",
   RSC105: "unknown key",
-  RSC106: "a required field is missing",
-  RSC107: "a value is out of range or not allowed",
+  RSC106: "a required field is missing (also a model without `layers:` or an input)",
+  RSC107:
+    "a value is out of range or not allowed (also model keys in a block library, `from`/`as` as a block parameter)",
   RSC108: "unknown op or block",
   RSC109: "unsupported format version",
   RSC110: "forbidden key (prototype pollution)",
   RSC111: "duplicate key in a mapping",
-  RSC200: "import cannot be resolved or read",
+  RSC200: "an imported file cannot be read",
   RSC201: "import cycle",
   RSC202: "undefined name in an interpolation",
   RSC203: "bad interpolation expression",
   RSC204: "template called with a missing parameter",
   RSC205: "template called with an unknown parameter",
-  RSC206: "template argument has the wrong type",
+  RSC206: "template argument (or parameter default) has the wrong type",
   RSC207: "duplicate layer name",
   RSC208: "reference to a layer that does not exist",
   RSC209: "cycle in the layer graph",
-  RSC210: "expansion too large (repeat count or layer limit)",
+  RSC210: "expansion too large (repeat count, range length or layer limit)",
   RSC211: "bad --set override",
-  RSC212: "duplicate block definition",
+  RSC212: "block defined twice, or named like an op or keyword",
   RSC213: "block template nested too deeply (recursive template)",
-  RSC214: "bad repeat range",
+  RSC214: "bad stage range (`over:`)",
   RSC300: "shapes do not match",
   RSC301: "kernel or pool window larger than its input",
   RSC302: "size must be positive",
-  RSC303: "wrong number of inputs",
+  RSC303: "wrong number of inputs (a layer's, or a block call's `from:`)",
   RSC304: "wrong input rank for this op",
-  RSC305: "unsupported axis",
+  RSC305: "axis out of range or not supported by the op",
   RSC306: "weight tensor too large (more than 2^32 values)",
   RSC307: "attributes that cannot be combined (e.g. strides > 1 with dilation_rate > 1)",
-  RSC400: "op has no lowering in this backend",
-  RSC401: "weights do not match the model",
-  RSC402: "backend runtime unavailable",
-  RSC403: "output cannot be written",
-  RSC500: "data file cannot be read or is malformed",
+  RSC400: "op (or op configuration) has no lowering in this backend",
+  RSC401: "weights do not match the model (missing, extra or wrong-shaped)",
+  RSC500: "a data, weights or model file cannot be read or is malformed",
   RSC501: "data does not fit the model",
 } as const;
 
@@ -165,7 +168,7 @@ export function callSiteNotes(callSites: readonly CallSite[]): RelatedLocation[]
 }
 
 /** Edit distance, for "did you mean" hints. */
-export function levenshtein(a: string, b: string): number {
+function levenshtein(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;

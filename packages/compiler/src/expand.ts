@@ -1,11 +1,14 @@
 /**
- * Expand: files -> one flat list of layers. Resolves imports, instantiates block templates,
- * unrolls stages and repeats (counting before unrolling), interpolates names and values, applies
+ * Expand: loaded documents -> one flat list of layers. Instantiates block templates, unrolls
+ * stages and repeats (counting before unrolling), interpolates names and values, applies
  * parameters (with `--set` overrides) and layer defaults, and keeps a source map: every layer
  * knows its own line and the chain of template call sites that produced it.
+ *
+ * The recursive descent is the `expand*` methods of {@link Expander}: a sequence expands item by
+ * item; an item is a layer, a group, a repeat, a stage or a block call, and the last three expand
+ * sequences again (a block call in a fresh frame: its parameters, `names:` and local labels).
  */
-import { dirname, join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { type BlockDef, collectBlocks } from "./blocks.js";
 import {
   type CallSite,
   closest,
@@ -15,61 +18,41 @@ import {
 } from "./diagnostics.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
 import { ExprError, interpolate, type Scope, type Value, valueTypeName } from "./expr.js";
+import type { LoadResult } from "./load.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
 import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
 import type { OpName } from "./ops/types.js";
+import { applyOverrides, type DeclaredParam } from "./overrides.js";
 import { checkParamType } from "./param-types.js";
-import { decodeText, parseSpec } from "./parse.js";
 import { expandRange, MAX_RANGE_ITEMS, type RangeItem } from "./ranges.js";
 import { ACTIVATION_SHORTHANDS, STRUCTURAL_KEYS } from "./schema.js";
 import { MapScope } from "./scope.js";
-import { type LocatedAttr, validateDocument } from "./validate.js";
-import { MAX_SEED } from "./weights.js";
+import type { LocatedAttr } from "./validate.js";
+import { DEFAULT_SEED, MAX_SEED } from "./weights.js";
 
 /** Most layers one model may expand to. */
-export const MAX_LAYERS = 100_000;
+const MAX_LAYERS = 100_000;
 
 /** Deepest template nesting (a template calling itself hits this). */
-export const MAX_CALL_DEPTH = 32;
+const MAX_CALL_DEPTH = 32;
 
-/** The pseudo-file that `--set` diagnostics name. */
-export const SET_FILE = "--set";
-
-/** Inputs of {@link expandSpec}. */
+/** Inputs of {@link expandSpec} besides the loaded documents. */
 export interface ExpandOptions {
   /** `--set name=value` overrides; values are YAML flow scalars (`10`, `[32, 32, 3]`). */
   readonly set?: Readonly<Record<string, string>>;
-  /** Reads an imported file. */
-  readonly readFile: (path: string) => Uint8Array;
 }
 
-/** The expanded model (when expansion got far enough) and every diagnostic. */
+/** The expanded model (when expansion got far enough) and the diagnostics of expanding it. */
 export interface ExpandResult {
   readonly model?: ExpandedModel;
+  /** Expansion's own diagnostics (the loader's are in its result). */
   readonly diagnostics: readonly Diagnostic[];
-  /** Every file read, root first. */
-  readonly files: readonly string[];
   /**
-   * True when expansion itself reported errors, so the model may miss layers or names that its
-   * references expect (the graph builder then does not report unresolved references). Schema
-   * errors that expansion went on past (broken layer items keep their names) do not count.
+   * True when loading or expansion reported errors beyond the schema errors that expansion went
+   * on past (broken layer items keep their names), so the model may miss layers or names that
+   * its references expect: the graph builder then does not report unresolved references.
    */
   readonly partial: boolean;
-}
-
-interface ParamDecl {
-  readonly type: string;
-  readonly default?: Value;
-  readonly loc: SourceLocation;
-}
-
-interface BlockDef {
-  readonly name: string;
-  readonly loc: SourceLocation;
-  readonly params: ReadonlyMap<string, ParamDecl>;
-  readonly input: string;
-  readonly names: readonly { key: string; template: LNode }[];
-  readonly layers: LSeq;
 }
 
 /** State shared by one block instance (or the model body). */
@@ -85,33 +68,37 @@ interface Argument extends LocatedAttr {
   readonly value: Value;
 }
 
+/** A layer item taken apart: its key (op, block, keyword), its body, where the key is written. */
+interface ItemParts {
+  readonly key: string;
+  readonly body: LNode | undefined;
+  readonly loc: SourceLocation;
+}
+
 class Abort extends Error {}
 
 const isMap = (n: LNode | undefined): n is LMap => n?.kind === "map";
 const isSeq = (n: LNode | undefined): n is LSeq => n?.kind === "seq";
 
-/** Expands a root spec (its bytes or text) into a flat layer list. Never throws for bad input. */
-export function expandSpec(
-  source: string | Uint8Array,
-  file: string,
-  options: ExpandOptions,
-): ExpandResult {
-  return new Expander(options).run(source, file);
+/** Expands a loaded root spec into a flat layer list. Never throws for bad input. */
+export function expandSpec(loaded: LoadResult, options: ExpandOptions = {}): ExpandResult {
+  return new Expander(loaded, options).run();
 }
 
 class Expander {
   private readonly diagnostics: Diagnostic[] = [];
-  private readonly files: string[] = [];
-  private readonly loaded = new Map<string, LMap | null>();
-  private readonly blocks = new Map<string, BlockDef & { file: string }>();
+  private blocks: ReadonlyMap<string, BlockDef> = new Map();
   private readonly layers: ExpandedLayer[] = [];
   private defaults = new Map<string, Map<string, LocatedAttr>>();
-  /** Layer items with schema errors (see DocumentValidation.brokenItems). */
-  private readonly brokenItems = new Set<LNode>();
-  /** How many schema errors expansion went on past (see DocumentValidation.recoverable). */
-  private recovered = 0;
+  /** Errors the loader reported. */
+  private readonly loadErrors: number;
 
-  constructor(private readonly options: ExpandOptions) {}
+  constructor(
+    private readonly loaded: LoadResult,
+    private readonly options: ExpandOptions,
+  ) {
+    this.loadErrors = loaded.diagnostics.filter((d) => d.severity === "error").length;
+  }
 
   /** Records an error (code, message, place, then hint, related places and call sites). */
   private error(...args: Parameters<typeof locatedError>): void {
@@ -120,183 +107,161 @@ class Expander {
 
   /** True when errors beyond the schema errors expansion went on past have been reported. */
   private hasOwnErrors(): boolean {
-    return this.diagnostics.filter((d) => d.severity === "error").length > this.recovered;
+    const errors = this.diagnostics.filter((d) => d.severity === "error").length;
+    return this.loadErrors + errors > this.loaded.recovered;
   }
 
-  run(source: string | Uint8Array, file: string): ExpandResult {
-    const root = this.load(file, resolve(file), source, []);
+  run(): ExpandResult {
     const done = (model?: ExpandedModel): ExpandResult => ({
       ...(model ? { model } : {}),
       diagnostics: this.diagnostics,
-      files: this.files,
       partial: this.hasOwnErrors(),
     });
-    if (root === undefined || this.hasOwnErrors()) return done();
+    const root = this.loaded.root;
+    if (root === undefined) return done();
+    const table = collectBlocks(this.loaded.documents);
+    this.blocks = table.blocks;
+    this.diagnostics.push(...table.diagnostics);
+    if (this.hasOwnErrors()) return done();
     try {
-      return done(this.expandModel(root, file));
+      return done(this.expandModel(root.root, root.file));
     } catch (e) {
       if (e instanceof Abort) return done();
       // Going on past schema errors is best effort: the schema errors are what matters then.
-      if (this.recovered > 0) return done();
+      if (this.loaded.recovered > 0) return done();
       throw e;
     }
   }
 
-  // ---- files and imports -------------------------------------------------------------------
+  // ---- model: params, defaults, seed, name, inputs, layers, outputs ------------------------
 
-  private load(
-    given: string,
-    abs: string,
-    source: string | Uint8Array | undefined,
-    stack: readonly string[],
-    importLoc?: SourceLocation,
-  ): LMap | undefined {
-    if (this.loaded.has(abs)) return this.loaded.get(abs) ?? undefined;
-    this.loaded.set(abs, null);
-    let bytesOrText = source;
-    if (bytesOrText === undefined) {
-      try {
-        bytesOrText = this.options.readFile(given);
-      } catch (e) {
-        const reason =
-          (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read";
-        this.error(
-          "RSC200",
-          `import '${given}': ${reason}`,
-          importLoc ?? { file: given, line: 1, column: 1 },
-        );
-        return undefined;
-      }
-    }
-    this.files.push(given);
-    const text = typeof bytesOrText === "string" ? bytesOrText : decodeText(bytesOrText, given);
-    if (typeof text !== "string") {
-      this.diagnostics.push(text);
-      return undefined;
-    }
-    const parsed = parseSpec(text, given);
-    this.diagnostics.push(...parsed.diagnostics);
-    if (parsed.root === undefined || parsed.diagnostics.length > 0) return undefined;
-    const validation = validateDocument(parsed.root);
-    this.diagnostics.push(...validation.diagnostics);
-    if (!validation.recoverable || !isMap(parsed.root)) return undefined;
-    for (const item of validation.brokenItems) this.brokenItems.add(item);
-    this.recovered += validation.diagnostics.length;
-    const root = parsed.root;
-    this.loaded.set(abs, root);
-    const isLibrary = stack.length > 0;
-    if (isLibrary) {
-      for (const key of ["layers", "params", "input", "inputs", "outputs", "defaults", "seed"]) {
-        const entry = root.entries.get(key);
-        if (entry)
-          this.error(
-            "RSC107",
-            `a block library may not have '${key}:' (only rsc, doc, import, blocks)`,
-            entry.keyLoc,
-          );
-      }
-    }
-    const imports = get(root, "import");
-    if (isSeq(imports)) {
-      for (const item of imports.items) {
-        if (item.kind !== "scalar" || typeof item.value !== "string") continue;
-        const path = join(dirname(given), item.value);
-        const target = resolve(path);
-        if (target === abs || stack.includes(target)) {
-          this.error(
-            "RSC201",
-            `import cycle: '${item.value}' imports back into a file that imports it`,
-            item.loc,
-            {
-              hint: [...stack, abs, target].map((p) => p.split("/").pop()).join(" -> "),
-            },
-          );
-          continue;
-        }
-        this.load(path, target, undefined, [...stack, abs], item.loc);
-      }
-    }
-    this.collectBlocks(root, given);
-    return root;
+  private expandModel(root: LMap, file: string): ExpandedModel {
+    const scope = this.modelScope(root, file);
+    this.defaults = this.layerDefaults(root, scope);
+    const seed = this.modelSeed(root, scope);
+    const name = modelName(root, file);
+    const frame: Frame = { scope, labels: new Map(), callSites: [] };
+    const inputs = inputDeclarations(root);
+    const prev = this.expandInputs(inputs, scope);
+    const layers = this.modelLayers(root, inputs);
+    this.expandSeq(layers, frame, prev, 0);
+    return { name, seed, layers: this.layers, outputs: this.modelOutputs(root, frame) };
   }
 
-  private collectBlocks(root: LMap, file: string): void {
-    const blocks = get(root, "blocks");
-    if (!isMap(blocks)) return;
-    for (const [name, entry] of blocks.entries) {
-      const reserved =
-        isOpName(name) ||
-        (ACTIVATION_SHORTHANDS as readonly string[]).includes(name) ||
-        (STRUCTURAL_KEYS as readonly string[]).includes(name);
-      if (reserved) {
-        this.error("RSC212", `block name '${name}' is reserved (an op or keyword)`, entry.keyLoc);
-        continue;
+  /** The model's scope: its `params:` in order, then the `--set` overrides. */
+  private modelScope(root: LMap, file: string): MapScope {
+    const scope = new MapScope();
+    const params = get(root, "params");
+    const declared = new Map<string, DeclaredParam>();
+    if (isMap(params)) {
+      for (const [name, entry] of params.entries) {
+        const v = this.value(entry.value, scope, []);
+        if (v === undefined) continue;
+        scope.set(name, v);
+        declared.set(name, { loc: entry.keyLoc, value: v });
       }
-      const previous = this.blocks.get(name);
-      if (previous) {
-        this.error("RSC212", `block '${name}' is defined twice`, entry.keyLoc, {
-          related: [{ ...previous.loc, message: "first defined here" }],
+    }
+    this.diagnostics.push(...applyOverrides(this.options.set ?? {}, declared, scope, file));
+    return scope;
+  }
+
+  /** `defaults:` per op, evaluated once in the model's scope. */
+  private layerDefaults(root: LMap, scope: Scope): Map<string, Map<string, LocatedAttr>> {
+    const byOp = new Map<string, Map<string, LocatedAttr>>();
+    const defaults = get(root, "defaults");
+    if (isMap(defaults)) {
+      for (const [op, entry] of defaults.entries) {
+        const attrs = new Map<string, LocatedAttr>();
+        if (isMap(entry.value)) this.evaluateEntries(entry.value, scope, [], attrs);
+        byOp.set(op, attrs);
+      }
+    }
+    return byOp;
+  }
+
+  /** The weight seed: `seed:` when it is an unsigned 32-bit int, else the default. */
+  private modelSeed(root: LMap, scope: Scope): number {
+    const seedNode = get(root, "seed");
+    if (seedNode === undefined) return DEFAULT_SEED;
+    const v = this.value(seedNode, scope, []);
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= MAX_SEED) return v;
+    if (v !== undefined)
+      this.error("RSC104", `seed must be an integer from 0 to ${MAX_SEED}`, seedNode.loc);
+    return DEFAULT_SEED;
+  }
+
+  /** Emits the `input:` / `inputs:` layers in order; returns the last one's output. */
+  private expandInputs(inputs: readonly LNode[], scope: Scope): LayerRef | undefined {
+    let prev: LayerRef | undefined;
+    for (const decl of inputs) {
+      if (!isMap(decl)) continue;
+      const shapeNode = get(decl, "shape")!;
+      const nameN = get(decl, "name");
+      const nameV = nameN ? this.stringValue(nameN, scope, [], "name") : undefined;
+      const shape = this.value(shapeNode, scope, []);
+      const attrs = new Map<string, LocatedAttr>();
+      if (shape !== undefined)
+        attrs.set("shape", {
+          value: shape,
+          loc: shapeNode.loc,
+          keyLoc: decl.entries.get("shape")!.keyLoc,
         });
-        continue;
+      prev = this.emit({
+        op: "input",
+        ...(nameV !== undefined ? { name: nameV, nameLoc: nameN!.loc } : {}),
+        inputs: [],
+        attrs,
+        loc: decl.loc,
+        callSites: [],
+      });
+    }
+    return prev;
+  }
+
+  /** The model's `layers:`; a model without them, or without any input, is an error. */
+  private modelLayers(root: LMap, inputs: readonly LNode[]): LSeq {
+    const layers = get(root, "layers");
+    // After schema errors, a missing `layers:` or input is most likely a misspelt top-level key,
+    // already reported with a "did you mean" hint: stop quietly.
+    if (
+      this.loaded.recovered > 0 &&
+      (!isSeq(layers) || (inputs.length === 0 && !startsWithInput(layers)))
+    )
+      throw new Abort();
+    if (!isSeq(layers)) {
+      const at = root.entries.get("rsc")?.keyLoc ?? root.loc;
+      this.error(
+        "RSC106",
+        "a model needs `layers:` (a file with only `blocks:` is a library, to be imported)",
+        at,
+      );
+      throw new Abort();
+    }
+    if (inputs.length === 0 && !startsWithInput(layers)) {
+      this.error(
+        "RSC106",
+        "the model has no input: add `input: { shape: [...] }`",
+        root.entries.get("layers")!.keyLoc,
+      );
+    }
+    return layers;
+  }
+
+  /** `outputs:` references (labels of the model body, else layer names). */
+  private modelOutputs(root: LMap, frame: Frame): LayerRef[] {
+    const outputs: LayerRef[] = [];
+    const outs = get(root, "outputs");
+    if (isSeq(outs)) {
+      for (const o of outs.items) {
+        const n = this.stringValue(o, frame.scope, [], "an output");
+        if (n !== undefined)
+          outputs.push(frame.labels.get(n) ?? { kind: "name", name: n, loc: o.loc });
       }
-      const def = this.parseBlock(name, entry.keyLoc, entry.value as LMap);
-      if (def) this.blocks.set(name, { ...def, file });
     }
+    return outputs;
   }
 
-  private parseBlock(name: string, loc: SourceLocation, node: LMap): BlockDef | undefined {
-    const params = new Map<string, ParamDecl>();
-    const declared = get(node, "params");
-    if (isMap(declared)) {
-      for (const [p, e] of declared.entries) {
-        if (p === "from" || p === "as") {
-          this.error(
-            "RSC107",
-            `'${p}' cannot be a block parameter (it is a keyword of calls)`,
-            e.keyLoc,
-          );
-          continue;
-        }
-        if (e.value.kind === "scalar")
-          params.set(p, { type: String(e.value.value), loc: e.keyLoc });
-        else if (isMap(e.value)) {
-          const type = String((get(e.value, "type") as { value?: unknown } | undefined)?.value);
-          const d = get(e.value, "default");
-          const dv = d === undefined ? undefined : this.literal(d);
-          if (dv !== undefined) {
-            const why = checkParamType(type, dv);
-            if (why !== undefined) this.error("RSC206", `default of '${p}': ${why}`, d!.loc);
-          }
-          params.set(p, { type, ...(dv === undefined ? {} : { default: dv }), loc: e.keyLoc });
-        }
-      }
-    }
-    const names: { key: string; template: LNode }[] = [];
-    const nameMap = get(node, "names");
-    if (isMap(nameMap))
-      for (const [key, e] of nameMap.entries) names.push({ key, template: e.value });
-    const input = get(node, "input");
-    return {
-      name,
-      loc,
-      params,
-      input: input?.kind === "scalar" && typeof input.value === "string" ? input.value : "input",
-      names,
-      layers: get(node, "layers") as LSeq,
-    };
-  }
-
-  // ---- values ------------------------------------------------------------------------------
-
-  /** A YAML value without interpolation (defaults of block params). */
-  private literal(node: LNode): Value | undefined {
-    if (node.kind === "scalar") return node.value === null ? undefined : node.value;
-    if (node.kind === "seq") {
-      const items = node.items.map((n) => this.literal(n));
-      return items.every((v) => v !== undefined) ? (items as Value[]) : undefined;
-    }
-    return undefined;
-  }
+  // ---- values: interpolation in a scope -------------------------------------------------
 
   /** Evaluates a YAML value, interpolating strings. Reports and returns undefined on error. */
   private value(node: LNode, scope: Scope, callSites: readonly CallSite[]): Value | undefined {
@@ -351,160 +316,9 @@ class Expander {
     return undefined;
   }
 
-  // ---- model -------------------------------------------------------------------------------
+  // ---- layers: the recursive descent --------------------------------------------------------
 
-  private expandModel(root: LMap, file: string): ExpandedModel {
-    const scope = new MapScope();
-    const params = get(root, "params");
-    const declared = new Map<string, { loc: SourceLocation; value: Value }>();
-    if (isMap(params)) {
-      for (const [name, entry] of params.entries) {
-        const v = this.value(entry.value, scope, []);
-        if (v === undefined) continue;
-        scope.set(name, v);
-        declared.set(name, { loc: entry.keyLoc, value: v });
-      }
-    }
-    this.applySet(scope, declared, file);
-
-    const defaults = get(root, "defaults");
-    if (isMap(defaults)) {
-      for (const [op, entry] of defaults.entries) {
-        const attrs = new Map<string, LocatedAttr>();
-        if (isMap(entry.value)) this.evaluateEntries(entry.value, scope, [], attrs);
-        this.defaults.set(op, attrs);
-      }
-    }
-
-    let seed = 0;
-    const seedNode = get(root, "seed");
-    if (seedNode) {
-      const v = this.value(seedNode, scope, []);
-      if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= MAX_SEED) seed = v;
-      else if (v !== undefined)
-        this.error("RSC104", `seed must be an integer from 0 to ${MAX_SEED}`, seedNode.loc);
-    }
-    const nameNode = get(root, "name");
-    const name =
-      nameNode?.kind === "scalar" && typeof nameNode.value === "string"
-        ? nameNode.value
-        : (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, "");
-
-    const frame: Frame = { scope, labels: new Map(), callSites: [] };
-    let prev: LayerRef | undefined;
-    const inputs: LNode[] = [];
-    const input = get(root, "input");
-    if (input) inputs.push(input);
-    const many = get(root, "inputs");
-    if (isSeq(many)) inputs.push(...many.items);
-    for (const decl of inputs) {
-      if (!isMap(decl)) continue;
-      const shapeNode = get(decl, "shape")!;
-      const nameN = get(decl, "name");
-      const nameV = nameN ? this.stringValue(nameN, scope, [], "name") : undefined;
-      const shape = this.value(shapeNode, scope, []);
-      const attrs = new Map<string, LocatedAttr>();
-      if (shape !== undefined)
-        attrs.set("shape", {
-          value: shape,
-          loc: shapeNode.loc,
-          keyLoc: decl.entries.get("shape")!.keyLoc,
-        });
-      prev = this.emit({
-        op: "input",
-        ...(nameV !== undefined ? { name: nameV, nameLoc: nameN!.loc } : {}),
-        inputs: [],
-        attrs,
-        loc: decl.loc,
-        callSites: [],
-      });
-    }
-    const layers = get(root, "layers");
-    // After schema errors, a missing `layers:` or input is most likely a misspelt top-level key,
-    // already reported with a "did you mean" hint: stop quietly.
-    if (
-      this.recovered > 0 &&
-      (!isSeq(layers) || (inputs.length === 0 && !this.startsWithInput(layers)))
-    )
-      throw new Abort();
-    if (!isSeq(layers)) {
-      const at = root.entries.get("rsc")?.keyLoc ?? root.loc;
-      this.error(
-        "RSC106",
-        "a model needs `layers:` (a file with only `blocks:` is a library, to be imported)",
-        at,
-      );
-      throw new Abort();
-    }
-    if (inputs.length === 0 && !this.startsWithInput(layers)) {
-      this.error(
-        "RSC106",
-        "the model has no input: add `input: { shape: [...] }`",
-        root.entries.get("layers")!.keyLoc,
-      );
-    }
-    this.expandSeq(layers, frame, prev, 0);
-
-    const outputs: LayerRef[] = [];
-    const outs = get(root, "outputs");
-    if (isSeq(outs)) {
-      for (const o of outs.items) {
-        const n = this.stringValue(o, scope, [], "an output");
-        if (n !== undefined)
-          outputs.push(frame.labels.get(n) ?? { kind: "name", name: n, loc: o.loc });
-      }
-    }
-    return { name, seed, layers: this.layers, outputs, files: this.files };
-  }
-
-  private startsWithInput(layers: LSeq): boolean {
-    const first = layers.items[0];
-    return (
-      first !== undefined &&
-      ((first.kind === "scalar" && first.value === "input") ||
-        (isMap(first) && first.entries.has("input")))
-    );
-  }
-
-  private applySet(
-    scope: MapScope,
-    declared: Map<string, { loc: SourceLocation; value: Value }>,
-    file: string,
-  ): void {
-    const at = { file: SET_FILE, line: 1, column: 1 };
-    for (const [key, text] of Object.entries(this.options.set ?? {})) {
-      const decl = declared.get(key);
-      if (decl === undefined) {
-        const guess = closest(key, declared.keys());
-        this.error("RSC211", `--set ${key}: the spec has no parameter '${key}'`, at, {
-          hint: guess
-            ? `did you mean '${guess}'?`
-            : declared.size > 0
-              ? `parameters: ${[...declared.keys()].join(", ")}`
-              : `${file} declares no params`,
-        });
-        continue;
-      }
-      let parsed: unknown;
-      try {
-        parsed = parseYaml(text);
-      } catch {
-        parsed = undefined;
-      }
-      const v = toValue(parsed);
-      const why = v === undefined ? `'${text}' is not a value` : sameKind(decl.value, v);
-      if (why !== undefined || v === undefined) {
-        this.error("RSC211", `--set ${key}=${text}: ${why}`, at, {
-          related: [{ ...decl.loc, message: `parameter '${key}' declared here` }],
-        });
-        continue;
-      }
-      scope.set(key, v);
-    }
-  }
-
-  // ---- layers ------------------------------------------------------------------------------
-
+  /** Appends one expanded layer (at most MAX_LAYERS); returns a reference to its output. */
   private emit(layer: Omit<ExpandedLayer, "id">): LayerRef {
     if (this.layers.length >= MAX_LAYERS) {
       this.error("RSC210", `the model expands to more than ${MAX_LAYERS} layers`, layer.loc, {
@@ -529,6 +343,7 @@ class Expander {
     return prev;
   }
 
+  /** The layers a `from:` names (one or a list): local labels first, else names resolved later. */
   private refs(node: LNode | undefined, frame: Frame): LayerRef[] | undefined {
     if (node === undefined) return undefined;
     const items = node.kind === "seq" ? node.items : [node];
@@ -580,26 +395,18 @@ class Expander {
     return ref;
   }
 
+  /** Expands one layer item; returns its output (the input of the next item). */
   private expandItem(
     item: LNode,
     frame: Frame,
     prev: LayerRef | undefined,
     depth: number,
   ): LayerRef | undefined {
-    let key: string;
-    let body: LNode | undefined;
-    let loc: SourceLocation;
-    if (item.kind === "scalar") {
-      key = String(item.value);
-      loc = item.loc;
-    } else if (isMap(item)) {
-      const [k, e] = [...item.entries][0]!;
-      key = k;
-      body = e.value.kind === "scalar" && e.value.value === null ? undefined : e.value;
-      loc = e.keyLoc;
-    } else return prev;
-
-    if (this.brokenItems.has(item)) return this.expandBrokenItem(key, body, loc, frame, prev);
+    const parts = itemParts(item);
+    if (parts === undefined) return prev;
+    const { key, body, loc } = parts;
+    if (this.loaded.brokenItems.has(item))
+      return this.expandBrokenItem(key, body, loc, frame, prev);
     if ((ACTIVATION_SHORTHANDS as readonly string[]).includes(key)) {
       return this.expandLayer(
         "activation",
@@ -615,26 +422,12 @@ class Expander {
     if (key === "repeat") return this.expandRepeat(body as LMap, frame, prev, depth);
     if (key === "stage") return this.expandStage(body as LMap, loc, frame, prev, depth);
     const block = this.blocks.get(key);
-    if (block) {
-      const from = this.refs(get(body, "from"), frame);
-      const args = new Map<string, Argument>();
-      const ok =
-        !isMap(body) ||
-        this.evaluateEntries(body, frame.scope, frame.callSites, args, ["from", "as"]);
-      const input = from === undefined ? prev : from.length === 1 ? from[0] : undefined;
-      if (from !== undefined && from.length !== 1) {
-        this.error(
-          "RSC303",
-          "a block call takes one input (`from:` one layer)",
-          get(body, "from")!.loc,
-          { callSites: frame.callSites },
-        );
-      }
-      const out = ok
-        ? this.call(block, loc, args, input, frame, depth)
-        : { kind: "poison" as const };
-      return this.label(body, frame, out);
-    }
+    if (block) return this.expandBlockCall(block, body, loc, frame, prev, depth);
+    return this.unknownItem(key, loc, frame);
+  }
+
+  /** An item whose key is no op, keyword or block: RSC108 with the closest name as a hint. */
+  private unknownItem(key: string, loc: SourceLocation, frame: Frame): LayerRef {
     const candidates = [
       ...OP_NAMES,
       ...ACTIVATION_SHORTHANDS,
@@ -647,6 +440,33 @@ class Expander {
       ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
     });
     return { kind: "poison" };
+  }
+
+  /** `<block>: { args..., from?, as? }`: one call of a block template. */
+  private expandBlockCall(
+    block: BlockDef,
+    body: LNode | undefined,
+    loc: SourceLocation,
+    frame: Frame,
+    prev: LayerRef | undefined,
+    depth: number,
+  ): LayerRef {
+    const from = this.refs(get(body, "from"), frame);
+    const args = new Map<string, Argument>();
+    const ok =
+      !isMap(body) ||
+      this.evaluateEntries(body, frame.scope, frame.callSites, args, ["from", "as"]);
+    const input = from === undefined ? prev : from.length === 1 ? from[0] : undefined;
+    if (from !== undefined && from.length !== 1) {
+      this.error(
+        "RSC303",
+        "a block call takes one input (`from:` one layer)",
+        get(body, "from")!.loc,
+        { callSites: frame.callSites },
+      );
+    }
+    const out = ok ? this.call(block, loc, args, input, frame, depth) : { kind: "poison" as const };
+    return this.label(body, frame, out);
   }
 
   /**
@@ -688,6 +508,7 @@ class Expander {
     return this.label(body, frame, ref);
   }
 
+  /** `<op>: { name?, from?, attrs... }` or `<op>: value` (its shorthand or inputs): one layer. */
   private expandLayer(
     op: OpName,
     body: LNode | undefined,
@@ -744,6 +565,7 @@ class Expander {
     return this.label(body, frame, ref);
   }
 
+  /** `group: { layers, if?, from?, as? }`: its layers in sequence, or nothing when `if:` is false. */
   private expandGroup(
     body: LMap,
     frame: Frame,
@@ -766,6 +588,7 @@ class Expander {
     return this.label(body, frame, out);
   }
 
+  /** `repeat: { times, var?, layers }`: the layers `times` times, the counter (`i`) in scope. */
   private expandRepeat(
     body: LMap,
     frame: Frame,
@@ -800,6 +623,7 @@ class Expander {
     return this.label(body, frame, out);
   }
 
+  /** `stage: { use, over: { var: range }, with?, first? }`: one block call per range item. */
   private expandStage(
     body: LMap,
     loc: SourceLocation,
@@ -807,36 +631,14 @@ class Expander {
     prev: LayerRef | undefined,
     depth: number,
   ): LayerRef | undefined {
-    const useNode = get(body, "use")!;
-    const blockName = this.stringValue(useNode, frame.scope, frame.callSites, "`use:`");
-    if (blockName === undefined) return { kind: "poison" };
-    const block = this.blocks.get(blockName);
-    if (block === undefined) {
-      const guess = closest(blockName, this.blocks.keys());
-      this.error("RSC108", `unknown block '${blockName}'`, useNode.loc, {
-        callSites: frame.callSites,
-        ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
-      });
-      return { kind: "poison" };
-    }
+    const block = this.stageBlock(get(body, "use")!, frame);
+    if (block === undefined) return { kind: "poison" };
     const over = get(body, "over") as LMap;
     const [varName, rangeEntry] = [...over.entries][0]!;
-    const rangeValue = this.value(rangeEntry.value, frame.scope, frame.callSites);
-    if (rangeValue === undefined) return { kind: "poison" };
-    const terms = (Array.isArray(rangeValue) ? rangeValue : [rangeValue]) as Value[];
-    if (terms.some((t) => typeof t !== "string" && typeof t !== "number")) {
-      this.error("RSC214", "a range item must be a string or an int", rangeEntry.value.loc, {
-        callSites: frame.callSites,
-      });
-      return { kind: "poison" };
-    }
-    const range = expandRange(terms as RangeItem[]);
-    if (!range.ok) {
-      this.error(range.code, range.message, rangeEntry.value.loc, { callSites: frame.callSites });
-      return { kind: "poison" };
-    }
+    const items = this.stageItems(rangeEntry.value, frame);
+    if (items === undefined) return { kind: "poison" };
     let out = this.itemInput(body, frame, prev);
-    for (const [i, item] of range.items.entries()) {
+    for (const [i, item] of items.entries()) {
       const scope = new MapScope(frame.scope).set(varName, item);
       const args = new Map<string, Argument>();
       let ok = true;
@@ -855,8 +657,43 @@ class Expander {
     return this.label(body, frame, out);
   }
 
+  /** The block a stage's `use:` names, or undefined after reporting why not. */
+  private stageBlock(useNode: LNode, frame: Frame): BlockDef | undefined {
+    const blockName = this.stringValue(useNode, frame.scope, frame.callSites, "`use:`");
+    if (blockName === undefined) return undefined;
+    const block = this.blocks.get(blockName);
+    if (block === undefined) {
+      const guess = closest(blockName, this.blocks.keys());
+      this.error("RSC108", `unknown block '${blockName}'`, useNode.loc, {
+        callSites: frame.callSites,
+        ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
+      });
+    }
+    return block;
+  }
+
+  /** The items a stage's `over:` range unrolls to (counted first), or undefined after an error. */
+  private stageItems(rangeNode: LNode, frame: Frame): readonly RangeItem[] | undefined {
+    const rangeValue = this.value(rangeNode, frame.scope, frame.callSites);
+    if (rangeValue === undefined) return undefined;
+    const terms = (Array.isArray(rangeValue) ? rangeValue : [rangeValue]) as Value[];
+    if (terms.some((t) => typeof t !== "string" && typeof t !== "number")) {
+      this.error("RSC214", "a range item must be a string or an int", rangeNode.loc, {
+        callSites: frame.callSites,
+      });
+      return undefined;
+    }
+    const range = expandRange(terms as RangeItem[]);
+    if (!range.ok) {
+      this.error(range.code, range.message, rangeNode.loc, { callSites: frame.callSites });
+      return undefined;
+    }
+    return range.items;
+  }
+
+  /** Instantiates `block` at `loc`: binds its parameters and names, expands its layers. */
   private call(
-    block: BlockDef & { file: string },
+    block: BlockDef,
     loc: SourceLocation,
     args: ReadonlyMap<string, Argument>,
     input: LayerRef | undefined,
@@ -876,6 +713,26 @@ class Expander {
       );
       throw new Abort();
     }
+    const scope = this.bindArguments(block, loc, args, frame);
+    if (scope === undefined || !this.bindNames(block, scope, callSites)) return { kind: "poison" };
+    const labels = new Map<string, LayerRef>();
+    labels.set(block.input, input ?? { kind: "poison" });
+    return (
+      this.expandSeq(block.layers, { scope, labels, callSites }, input, depth + 1) ??
+      input ?? { kind: "poison" }
+    );
+  }
+
+  /**
+   * The scope of one call: each argument checked against its declared parameter, then defaults
+   * for the rest. Undefined when an argument is unknown, mistyped or missing (each reported).
+   */
+  private bindArguments(
+    block: BlockDef,
+    loc: SourceLocation,
+    args: ReadonlyMap<string, Argument>,
+    frame: Frame,
+  ): MapScope | undefined {
     const scope = new MapScope(frame.scope);
     let ok = true;
     for (const [k, a] of args) {
@@ -914,47 +771,53 @@ class Expander {
         ok = false;
       }
     }
-    if (!ok) return { kind: "poison" };
+    return ok ? scope : undefined;
+  }
+
+  /** Evaluates the block's `names:` templates into `scope`, in order; false after an error. */
+  private bindNames(block: BlockDef, scope: MapScope, callSites: readonly CallSite[]): boolean {
     for (const { key, template } of block.names) {
       const v = this.value(template, scope, callSites);
-      if (v === undefined) return { kind: "poison" };
+      if (v === undefined) return false;
       scope.set(key, v);
     }
-    const labels = new Map<string, LayerRef>();
-    labels.set(block.input, input ?? { kind: "poison" });
-    return (
-      this.expandSeq(block.layers, { scope, labels, callSites }, input, depth + 1) ??
-      input ?? { kind: "poison" }
-    );
+    return true;
   }
 }
 
-/** A value parsed from `--set` text, if it is one the spec language has. */
-function toValue(v: unknown): Value | undefined {
-  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") return v;
-  if (Array.isArray(v)) {
-    const items = v.map(toValue);
-    return items.every((x) => x !== undefined) ? (items as Value[]) : undefined;
-  }
-  return undefined;
+/** The key, body and key location of a layer item (`relu`, `conv2d: {...}`), if it is one. */
+function itemParts(item: LNode): ItemParts | undefined {
+  if (item.kind === "scalar") return { key: String(item.value), body: undefined, loc: item.loc };
+  if (!isMap(item)) return undefined;
+  const [key, e] = [...item.entries][0]!;
+  const body = e.value.kind === "scalar" && e.value.value === null ? undefined : e.value;
+  return { key, body, loc: e.keyLoc };
 }
 
-/** Checks that an override has the same kind as the parameter's default. */
-function sameKind(declared: Value, given: Value): string | undefined {
-  const kind = (v: Value) =>
-    Array.isArray(v) ? "list" : typeof v === "number" ? "number" : typeof v;
-  if (kind(declared) !== kind(given))
-    return `expected a ${valueTypeName(declared)} like the default, got ${valueTypeName(given)}`;
-  if (
-    typeof declared === "number" &&
-    Number.isInteger(declared) &&
-    !Number.isInteger(given as number)
-  )
-    return "expected an int";
-  if (Array.isArray(declared) && Array.isArray(given)) {
-    const k = declared[0];
-    if (k !== undefined && given.some((g) => sameKind(k, g) !== undefined))
-      return `expected a list of ${valueTypeName(k)}`;
-  }
-  return undefined;
+/** The model name: `name:`, else the file name without its folder and `.yaml`. */
+function modelName(root: LMap, file: string): string {
+  const nameNode = get(root, "name");
+  return nameNode?.kind === "scalar" && typeof nameNode.value === "string"
+    ? nameNode.value
+    : (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, "");
+}
+
+/** The `input:` declaration and the `inputs:` items, in that order. */
+function inputDeclarations(root: LMap): LNode[] {
+  const inputs: LNode[] = [];
+  const input = get(root, "input");
+  if (input) inputs.push(input);
+  const many = get(root, "inputs");
+  if (isSeq(many)) inputs.push(...many.items);
+  return inputs;
+}
+
+/** True when the first layer item is an `input` layer. */
+function startsWithInput(layers: LSeq): boolean {
+  const first = layers.items[0];
+  return (
+    first !== undefined &&
+    ((first.kind === "scalar" && first.value === "input") ||
+      (isMap(first) && first.entries.has("input")))
+  );
 }

@@ -45,6 +45,4 @@ export interface ExpandedModel {
   readonly layers: readonly ExpandedLayer[];
   /** Output references from `outputs:`; empty means "the last layer". */
   readonly outputs: readonly LayerRef[];
-  /** Every file read, root first. */
-  readonly files: readonly string[];
 }

@@ -298,11 +298,6 @@ export function formatValue(v: Value): string {
 /** The type name of a value as the spec language spells it: int, float, bool, str, list. */
 export { typeName as valueTypeName };
 
-/** True when a string contains an interpolation (`{...}` that is not an escaped `{{`). */
-export function hasInterpolation(s: string): boolean {
-  return /\{(?!\{)/.test(s.replace(/\{\{/g, ""));
-}
-
 /**
  * Interpolates a string. A string that is exactly one `{expr}` keeps the expression's type;
  * otherwise the parts are formatted and joined. `{{` and `}}` are literal braces.

@@ -84,7 +84,7 @@ export function graphFromLayers(
   const outputs = (options.outputs ?? []).map(
     (output): LayerRef => ({ kind: "name", name: output, loc: first }),
   );
-  const built = buildGraph({ name, seed: 0, layers: expanded, outputs, files: [first.file] });
+  const built = buildGraph({ name, seed: 0, layers: expanded, outputs });
   if (built.graph === undefined) throw new GraphFromLayersError(sortDiagnostics(built.diagnostics));
   return built.graph;
 }

@@ -16,17 +16,13 @@ import type { Diagnostic, DiagnosticCode, SourceLocation } from "./diagnostics.j
 import type { LEntry, LNode } from "./located.js";
 
 /** Most aliases (`*name`) one document may use; more is treated as an alias bomb. */
-export const MAX_ALIASES = 100;
+const MAX_ALIASES = 100;
 
 /** Most nodes a document may hold once aliases are expanded. */
-export const MAX_NODES = 200_000;
+const MAX_NODES = 200_000;
 
 /** Keys that could reach an object prototype; refused wherever they appear. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
-  "__proto__",
-  "constructor",
-  "prototype",
-]);
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 /** The result of parsing one file: the tree when the file is usable, and what was wrong. */
 export interface ParseResult {

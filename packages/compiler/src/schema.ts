@@ -33,7 +33,7 @@ export const ACTIVATION_SHORTHANDS: readonly ActivationName[] = [
 export const STRUCTURAL_KEYS = ["stage", "repeat", "group"] as const;
 
 /** Marks an interpolation branch so schema-error mapping can ignore it. */
-export const INTERPOLATION_PATTERN = "\\{[^{}]*\\}";
+const INTERPOLATION_PATTERN = "\\{[^{}]*\\}";
 
 const interpolation: JsonSchema = {
   type: "string",

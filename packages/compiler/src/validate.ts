@@ -37,7 +37,7 @@ function resolveSchema(node: unknown): SchemaNode | undefined {
 }
 
 /** The keys the spec schema allows for the mapping at an instance path, for "did you mean" hints. */
-export function allowedKeysAt(instancePath: string): string[] {
+function allowedKeysAt(instancePath: string): string[] {
   cachedSchema ??= specSchema();
   let s = resolveSchema(cachedSchema);
   for (const raw of instancePath.split("/").slice(1)) {

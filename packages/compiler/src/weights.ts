@@ -22,8 +22,8 @@
  *   stored as float32.
  * - zeros, ones: constant.
  */
-import type { Graph, Initializer, ParamSpec, Shape } from "./ir.js";
-import { graphParams, shapeSize } from "./ir.js";
+import { type Graph, graphParams } from "./ir.js";
+import { type Initializer, type ParamSpec, type Shape, shapeSize } from "./tensor.js";
 
 /** Named float32 tensors in Keras layout, keyed by Keras weight name (`conv1/kernel`). */
 export type WeightMap = ReadonlyMap<string, Float32Array>;
@@ -197,7 +197,7 @@ function identity(rank: number): number[] {
  * Writes one tensor's initial values into `out` (exactly its size), as its initializer says,
  * with its axes permuted by `perm` (out axis k is Keras axis `perm[k]`; identity by default).
  */
-export function fillTensor(
+function fillTensor(
   seed: number,
   name: string,
   shape: Shape,

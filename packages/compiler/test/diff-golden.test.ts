@@ -1,11 +1,13 @@
 /**
- * Golden diffs: each folder of diff-fixtures/ (except `_lib`) holds old.yaml and new.yaml (and the
- * libraries they import); the diff is compared with expected.txt, expected.md and expected.json.
- * Refresh with `UPDATE_GOLDEN=1 npx vitest run packages/compiler/test/diff-golden.test.ts` and
- * review the change. Besides the text, each case asserts what the issue asks of it.
+ * Golden diffs: each case folder of fixtures/_diff_/ (shared libraries in `_lib`) holds old.yaml
+ * and new.yaml (and the libraries they import); the diff is compared with expected.txt,
+ * expected.md and expected.json. A missing expected file fails; write or refresh them with
+ * `UPDATE_GOLDEN=1 npx vitest run packages/compiler/test/diff-golden.test.ts` and review the
+ * change. Besides the text, each case asserts what the issue asks of it.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { expectGolden, expectGoldenJson, goldenCases } from "@rsc/test-support";
 import { describe, expect, it } from "vitest";
 import {
   type ArchDiff,
@@ -17,8 +19,7 @@ import {
   renderDiffText,
 } from "../src/index.js";
 
-const FIXTURES = join(import.meta.dirname, "diff-fixtures");
-const UPDATE = process.env["UPDATE_GOLDEN"] === "1";
+const FIXTURES = join(import.meta.dirname, "fixtures", "_diff_");
 
 /** Compiles `file` of a case folder; origins name files relative to the folder. */
 function compileCase(dir: string, file: string): Graph {
@@ -28,12 +29,6 @@ function compileCase(dir: string, file: string): Graph {
     throw new Error(`${dir}/${file}:\n${result.diagnostics.map(formatDiagnostic).join("\n")}`);
   }
   return result.graph;
-}
-
-function golden(path: string, actual: string): void {
-  if (UPDATE) writeFileSync(path, actual);
-  expect(existsSync(path), `${path} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
-  expect(actual).toBe(readFileSync(path, "utf8"));
 }
 
 /** What each case must show, whatever the wording of the golden files. */
@@ -102,10 +97,7 @@ const CHECKS: Record<string, (d: ArchDiff) => void> = {
   },
 };
 
-const cases = readdirSync(FIXTURES, { withFileTypes: true })
-  .filter((e) => e.isDirectory() && !e.name.startsWith("_"))
-  .map((e) => e.name)
-  .sort();
+const cases = goldenCases(FIXTURES);
 
 describe("rsc diff golden fixtures", () => {
   it("covers every case the issue lists", () => {
@@ -120,9 +112,9 @@ describe("rsc diff golden fixtures", () => {
         newSource: "new.yaml",
       });
       CHECKS[name]?.(diff);
-      golden(join(dir, "expected.txt"), renderDiffText(diff));
-      golden(join(dir, "expected.md"), renderDiffMarkdown(diff));
-      golden(join(dir, "expected.json"), `${JSON.stringify(diff, null, 2)}\n`);
+      expectGolden(join(dir, "expected.txt"), renderDiffText(diff));
+      expectGolden(join(dir, "expected.md"), renderDiffMarkdown(diff));
+      expectGoldenJson(join(dir, "expected.json"), diff);
     });
   }
 });

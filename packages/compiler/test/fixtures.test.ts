@@ -1,15 +1,18 @@
 /**
  * Golden fixtures, run by one glob-driven test: `fixtures/<case>/spec.yaml` must compile, and its
  * graph summary (layer, op, output shape, params) must equal `expected.json`;
- * `fixtures/_error_/<case>/spec.yaml` (or `spec.txt` / `spec.bin` for input biome cannot read) must fail with exactly the diagnostics (code, file, line,
- * column, related locations; never message text) in `expected.json`. An optional
- * `options.json` holds CompileOptions (e.g. `{ "set": { "classes": "10" } }`).
+ * `fixtures/_error_/<case>/spec.yaml` (or `spec.txt` / `spec.bin` for input biome cannot read)
+ * must fail with exactly the diagnostics (code, file, line, column, related locations; never
+ * message text) in `expected.json`. An optional `options.json` holds CompileOptions (e.g.
+ * `{ "set": { "classes": "10" } }`). Other `_`-prefixed folders (`_diff_`) hold other kinds of
+ * golden cases and have their own test.
  *
- * Update the expected files after an intended change: `UPDATE_GOLDEN=1 npx vitest run packages/compiler`
- * (then review the diff).
+ * A missing expected file fails. Write or refresh the expected files after an intended change
+ * with `UPDATE_GOLDEN=1 npx vitest run packages/compiler`, then review the diff.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { expectGoldenJson, goldenCases } from "@rsc/test-support";
 import { describe, expect, it } from "vitest";
 import {
   type CompileOptions,
@@ -20,14 +23,6 @@ import {
 } from "../src/index.js";
 
 const root = join(import.meta.dirname, "fixtures");
-const update = process.env["UPDATE_GOLDEN"] === "1";
-
-function cases(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== "_error_")
-    .map((d) => d.name)
-    .sort();
-}
 
 function options(dir: string): CompileOptions {
   const file = join(dir, "options.json");
@@ -65,14 +60,11 @@ function summariseDiagnostics(dir: string, diagnostics: readonly Diagnostic[]) {
   }));
 }
 
-function check(dir: string, actual: unknown) {
-  const file = join(dir, "expected.json");
-  if (update || !existsSync(file)) writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-  expect(actual).toEqual(JSON.parse(readFileSync(file, "utf8")));
-}
+const check = (dir: string, actual: unknown) =>
+  expectGoldenJson(join(dir, "expected.json"), actual);
 
 describe("golden fixtures", () => {
-  for (const name of cases(root)) {
+  for (const name of goldenCases(root)) {
     it(name, () => {
       const dir = join(root, name);
       const result = compileFile(specFile(dir), options(dir));
@@ -96,7 +88,7 @@ describe("golden fixtures", () => {
 
 describe("error fixtures", () => {
   const errors = join(root, "_error_");
-  for (const name of cases(errors)) {
+  for (const name of goldenCases(errors)) {
     it(name, () => {
       const dir = join(errors, name);
       const started = performance.now();

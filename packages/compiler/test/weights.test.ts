@@ -10,6 +10,7 @@ import {
   nameParams,
   type ParamSpec,
   seededParams,
+  shapeSize,
   uniformStream,
 } from "../src/index.js";
 
@@ -288,7 +289,7 @@ describe("weights generated on demand (seededParams)", () => {
 
   it("generates a tensor with its axes permuted, as transposing the Keras tensor gives", () => {
     const transpose = (data: Float32Array, shape: readonly number[], perm: readonly number[]) => {
-      const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+      const strides = shape.map((_, k) => shapeSize(shape.slice(k + 1)));
       const dims = perm.map((a) => shape[a]!);
       const out = new Float32Array(data.length);
       for (let t = 0; t < out.length; t++) {

@@ -4,8 +4,9 @@
  * incompatible change to it bumps {@link ARCH_DIFF_SCHEMA_VERSION}. Shapes exclude the batch
  * dimension (NHWC for images); parameter counts are element counts, as Keras counts them.
  */
-import type { ParamCounts, Shape } from "../ir.js";
+import type { ParamCounts } from "../ir.js";
 import type { OpName } from "../ops/types.js";
+import type { Shape } from "../tensor.js";
 
 /** Version of the {@link ArchDiff} JSON schema. Bumped on any incompatible change. */
 export const ARCH_DIFF_SCHEMA_VERSION = 1;

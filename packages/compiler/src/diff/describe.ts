@@ -2,7 +2,7 @@
  * Sentences shared by the text and markdown renderings of an {@link ArchDiff}: one per change
  * group, input/output change, and weight verdict. Plain text; renderers add colour or markup.
  */
-import type { Shape } from "../ir.js";
+import type { Shape } from "../tensor.js";
 import type {
   ArchDiff,
   AttrChange,
@@ -39,7 +39,7 @@ export interface GroupDescription {
 }
 
 /** `from block `bottleneck` (specs/blocks/resnet.yaml:12)` or `from specs/x.yaml:7`. */
-export function describeOrigin(o: DiffOrigin): string {
+function describeOrigin(o: DiffOrigin): string {
   return o.block !== undefined
     ? `from block \`${o.block}\` (${o.file}:${o.line})`
     : `from ${o.file}:${o.line}`;

@@ -3,6 +3,8 @@
  * (op, attributes, inputs, shapes, weights), never source positions, so the same architecture
  * written differently (comments, key order, a template refactor) has no changes.
  */
+
+import { stableJson } from "../canonical.js";
 import { type Graph, graphParamCounts, type Node, nodeParamCounts, type Origin } from "../ir.js";
 import {
   ARCH_DIFF_SCHEMA_VERSION,
@@ -13,7 +15,6 @@ import {
   type IoChange,
   type LayerChange,
 } from "./arch-diff.js";
-import { stableJson } from "./format-values.js";
 import { groupChanges } from "./group-changes.js";
 import { isGeneratedName, type LayerMatching, matchLayers } from "./match-layers.js";
 import { weightCompat } from "./weight-compat.js";

@@ -1,15 +1,5 @@
 /** How diff values read in text: shapes `64x64x3`, counts `23,587,712`, deltas `+1,234 (+5.2%)`. */
-import type { Shape } from "../ir.js";
-
-/** JSON with sorted object keys: equal values give equal strings. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  });
-}
+import type { Shape } from "../tensor.js";
 
 /** A shape (batch excluded) as `64x64x3`; a scalar as `()`. */
 export function formatShape(shape: Shape): string {

@@ -4,6 +4,8 @@
  * group; added or removed layers form runs, recognised as whole block instances when they are;
  * shape changes that only follow from upstream changes form one `derived` group.
  */
+
+import { stableJson } from "../canonical.js";
 import { type Graph, type Node, nodeParamCounts, type Origin } from "../ir.js";
 import type {
   AddedRemovedGroup,
@@ -16,7 +18,7 @@ import type {
   LayerChange,
 } from "./arch-diff.js";
 import { blockInstances } from "./block-instances.js";
-import { renamePattern, stableJson } from "./format-values.js";
+import { renamePattern } from "./format-values.js";
 
 /** What {@link groupChanges} needs from the diff. */
 export interface GroupInput {

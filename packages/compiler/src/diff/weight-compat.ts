@@ -1,7 +1,8 @@
 /** Which trained weights of the old model load into the new one, by Keras weight name and shape. */
+
+import { stableJson } from "../canonical.js";
 import { type Graph, graphParams } from "../ir.js";
 import type { WeightCompat, WeightIssue } from "./arch-diff.js";
-import { stableJson } from "./format-values.js";
 
 /** Checks every old weight against the new model's weight of the same name. */
 export function weightCompat(
