@@ -9,7 +9,6 @@ import {
   isPair,
   isScalar,
   isSeq,
-  LineCounter,
   parseDocument,
 } from "yaml";
 import type { Diagnostic, DiagnosticCode, SourceLocation } from "./diagnostics.js";
@@ -53,24 +52,45 @@ export function decodeText(bytes: Uint8Array, file: string): string | Diagnostic
   }
 }
 
+/**
+ * Maps a text offset to a 1-based line and column (UTF-16 units), counting lines at "\n" as
+ * editors and git do. The YAML parser's own line counter misses line breaks inside tokens it
+ * gave up on, which put columns past the end of their line.
+ */
+function locator(text: string, file: string): (offset: number | undefined) => SourceLocation {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const at = Math.max(0, Math.min(offset ?? 0, text.length));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, column: at - starts[lo]! + 1 };
+  };
+}
+
 /** Parses spec text into a located tree. Never throws. */
 export function parseSpec(text: string, file: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
-  const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, keepSourceTokens: false });
+    doc = parseDocument(text, { prettyErrors: false, keepSourceTokens: false });
   } catch (e) {
     return {
       diagnostics: [error("RSC101", `malformed YAML: ${String(e)}`, { file, line: 1, column: 1 })],
     };
   }
-  const at = (offset: number | undefined): SourceLocation => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return { file, line, column: col };
-  };
+  const at = locator(text, file);
+  // After the first syntax error the parser's later complaints follow from it (a single
+  // unclosed flow map gives hundreds): report that one, and every duplicate key.
+  let syntaxErrors = 0;
   for (const e of doc.errors) {
     const duplicate = e.code === "DUPLICATE_KEY";
+    if (!duplicate && syntaxErrors++ > 0) continue;
     const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     diagnostics.push(
       error(
@@ -79,6 +99,13 @@ export function parseSpec(text: string, file: string): ParseResult {
         at(e.pos[0]),
       ),
     );
+  }
+  if (syntaxErrors > 1) {
+    const first = diagnostics.findIndex((d) => d.code === "RSC101");
+    diagnostics[first] = {
+      ...diagnostics[first]!,
+      hint: `the parser reported ${syntaxErrors - 1} more error(s) after this one; they follow from it`,
+    };
   }
   if (diagnostics.length > 0) return { diagnostics };
   if (
