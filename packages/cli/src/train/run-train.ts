@@ -1,0 +1,266 @@
+/**
+ * The work of `rsc train`: compile the spec, read and check the data, lower to tfjs with the
+ * compiler's seeded weights, then train epoch by epoch. After EACH epoch the trained artifacts and
+ * train-log.json replace the output folder atomically, so an interrupted run keeps every epoch it
+ * finished and never a half-written model.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename, extname, join } from "node:path";
+import { bytesFile, type Graph, initWeights, type Shape, uniformStream } from "@rsc/compiler";
+import { compileOrThrow, outputOptions, requireReadable, type SpecFlags } from "../command-kit.js";
+import { checkFitsModel, readImageDataset } from "../data-h5.js";
+import { CliError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { checkOutputDir, writeDirAtomic } from "../fs-atomic.js";
+import { printDiagnostics, printJson, say } from "../output.js";
+import { RSC_VERSION } from "../version.js";
+import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
+
+/** Flags of `rsc train`, parsed. */
+export interface TrainFlags extends SpecFlags {
+  readonly data: string;
+  readonly epochs: number;
+  /** Examples per training step. */
+  readonly batchSize: number;
+  /** Fraction of the training set held out for validation, in [0, 1). */
+  readonly valSplit: number;
+  /** Adam learning rate (> 0). */
+  readonly lr: number;
+  /** Seed of the initial weights and the shuffling; the spec's seed when absent. */
+  readonly seed?: number;
+  readonly out?: string;
+  readonly runtime: RuntimeFlag;
+}
+
+/** Metrics of one finished epoch, as train-log.json records them. */
+export interface EpochRecord {
+  /** 1-based epoch number. */
+  readonly epoch: number;
+  /** Mean training loss (categorical cross-entropy) over the epoch's batches. */
+  readonly loss: number;
+  /** Training accuracy in [0, 1]. */
+  readonly accuracy: number;
+  /** Validation loss, when --val-split > 0. */
+  readonly valLoss?: number;
+  /** Validation accuracy in [0, 1], when --val-split > 0. */
+  readonly valAccuracy?: number;
+  /** Wall-clock time of the epoch in seconds (training + validation, not saving). */
+  readonly seconds: number;
+}
+
+/** train-log.json: how the model in the folder was made. */
+export interface TrainLog {
+  readonly rscVersion: string;
+  /** The spec file as given, its model name and the sha256 of its canonical IR. */
+  readonly spec: { readonly file: string; readonly name: string; readonly hash: string };
+  readonly seed: number;
+  /** The tfjs runtime that trained (`wasm`, `cpu`, ...). */
+  readonly runtime: string;
+  readonly data: {
+    readonly file: string;
+    /** sha256 (hex) of the data file. */
+    readonly sha256: string;
+    /** Examples trained on, and held out for validation (the last ones, as Keras's validation_split). */
+    readonly trainExamples: number;
+    readonly validationExamples: number;
+  };
+  readonly options: {
+    readonly epochs: number;
+    readonly batchSize: number;
+    readonly valSplit: number;
+    readonly learningRate: number;
+    readonly optimizer: "adam";
+    readonly loss: "categorical_crossentropy";
+  };
+  /** Finished epochs, in order. */
+  readonly epochs: readonly EpochRecord[];
+  /** True once every requested epoch has finished. */
+  readonly complete: boolean;
+}
+
+/** The model's one NHWC input shape and its class count (units of its one rank-1 output). */
+export function modelInterface(graph: Graph): { inputShape: Shape; classes: number } {
+  const inputNode = graph.nodes.find((n) => n.name === graph.inputs[0]);
+  const outputNode = graph.nodes.find((n) => n.name === graph.outputs[0]);
+  if (graph.inputs.length !== 1 || graph.outputs.length !== 1 || !inputNode || !outputNode) {
+    throw new CliError("rsc train needs a model with one input and one output");
+  }
+  if (outputNode.outputShape.length !== 1) {
+    throw new CliError(
+      `rsc train needs a classifier: the output '${outputNode.name}' has shape [${outputNode.outputShape.join(", ")}], not [classes]`,
+    );
+  }
+  return { inputShape: inputNode.outputShape, classes: outputNode.outputShape[0]! };
+}
+
+/** A seeded permutation of 0..n-1 (Fisher-Yates on the compiler's per-name uniform stream). */
+export function permutation(n: number, seed: number, epoch: number): Int32Array {
+  const next = uniformStream(seed, `rsc-train/shuffle/epoch-${epoch}`);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+/** Runs `rsc train`; returns the exit status. */
+export async function runTrain(spec: string, flags: TrainFlags): Promise<number> {
+  const out = outputOptions(flags);
+  const { epochs, batchSize, valSplit, lr: learningRate } = flags;
+  requireReadable(flags.data, "data file");
+  const { graph, info, diagnostics } = compileOrThrow(spec, flags);
+  if (!out.json) printDiagnostics(diagnostics, out);
+  const seed = flags.seed ?? info.seed;
+  const outDir = flags.out ?? join("build", `${basename(spec, extname(spec))}-trained`);
+  const { inputShape, classes } = modelInterface(graph);
+  checkOutputDir(outDir);
+
+  const data = await readImageDataset(flags.data, "train");
+  checkFitsModel(data, inputShape, classes);
+  const valCount = data.count - Math.floor(data.count * (1 - valSplit));
+  const trainCount = data.count - valCount;
+  if (trainCount < 1) throw new CliError(`--val-split ${valSplit} leaves no training examples`);
+
+  const runtime = await activateRuntime(flags.runtime, { quiet: out.json });
+  const { tf, lowerGraph, saveArtifacts } = await import("@rsc/backend-tfjs");
+  const lowered = lowerGraph(graph, initWeights(graph, seed));
+  if (lowered.model === undefined) {
+    throw new CliError(
+      "the model cannot be built with tfjs",
+      ExitCode.SpecError,
+      lowered.diagnostics,
+    );
+  }
+  const model = lowered.model;
+  model.compile({
+    optimizer: tf.train.adam(learningRate),
+    loss: "categoricalCrossentropy",
+    metrics: ["accuracy"],
+  });
+
+  const all = await toTensors(data, classes);
+  const xTrain = tf.slice(all.x, 0, trainCount);
+  const yTrain = tf.slice(all.y, 0, trainCount);
+  const validation =
+    valCount > 0
+      ? ([tf.slice(all.x, trainCount), tf.slice(all.y, trainCount)] as [typeof all.x, typeof all.y])
+      : undefined;
+
+  const log: Omit<TrainLog, "epochs" | "complete"> = {
+    rscVersion: RSC_VERSION,
+    spec: { file: spec, name: info.name, hash: info.hash },
+    seed,
+    runtime,
+    data: {
+      file: flags.data,
+      sha256: createHash("sha256").update(readFileSync(flags.data)).digest("hex"),
+      trainExamples: trainCount,
+      validationExamples: valCount,
+    },
+    options: {
+      epochs,
+      batchSize,
+      valSplit,
+      learningRate,
+      optimizer: "adam",
+      loss: "categorical_crossentropy",
+    },
+  };
+  const records: EpochRecord[] = [];
+  const batches = Math.ceil(trainCount / batchSize);
+  const bar = !out.json && process.stderr.isTTY === true ? await progressBar() : undefined;
+
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const order = tf.tensor1d(permutation(trainCount, seed, epoch), "int32");
+    const x = tf.gather(xTrain, order);
+    const y = tf.gather(yTrain, order);
+    order.dispose();
+    const started = performance.now();
+    bar?.start(batches, 0, { epoch: `${epoch}/${epochs}`, loss: "-", acc: "-" });
+    const history = await model.fit(x, y, {
+      epochs: 1,
+      batchSize,
+      shuffle: false,
+      verbose: 0,
+      ...(validation === undefined ? {} : { validationData: validation }),
+      callbacks: {
+        onBatchEnd: async (batch, logs) => {
+          bar?.update(batch + 1, {
+            loss: (logs?.["loss"] ?? Number.NaN).toFixed(4),
+            acc: (logs?.["acc"] ?? Number.NaN).toFixed(3),
+          });
+        },
+      },
+    });
+    x.dispose();
+    y.dispose();
+    bar?.stop();
+    const h = history.history as Record<string, number[]>;
+    const metric = (...names: string[]) => names.map((n) => h[n]?.[0]).find((v) => v !== undefined);
+    const valLoss = metric("val_loss");
+    const valAccuracy = metric("val_acc", "val_accuracy");
+    const record: EpochRecord = {
+      epoch,
+      loss: metric("loss") ?? Number.NaN,
+      accuracy: metric("acc", "accuracy") ?? Number.NaN,
+      ...(valLoss === undefined ? {} : { valLoss }),
+      ...(valAccuracy === undefined ? {} : { valAccuracy }),
+      seconds: (performance.now() - started) / 1000,
+    };
+    records.push(record);
+
+    const files = await saveArtifacts(model, {
+      convertedBy: `rsc ${RSC_VERSION}`,
+      metadata: { rsc: { spec: info.name, specHash: info.hash, seed, epochs: epoch } },
+    });
+    const trainLog: TrainLog = { ...log, epochs: records, complete: epoch === epochs };
+    files.set("train-log.json", new TextEncoder().encode(`${JSON.stringify(trainLog, null, 2)}\n`));
+    writeDirAtomic(
+      outDir,
+      [...files].map(([name, bytes]) => bytesFile(name, bytes)),
+    );
+    if (!out.json) say(formatEpoch(record, epochs));
+  }
+  model.dispose();
+  if (out.json) {
+    printJson({
+      command: "train",
+      ok: true,
+      diagnostics,
+      result: { outDir, ...log, epochs: records },
+    });
+  } else {
+    say(`saved the trained model (${epochs} epoch${epochs === 1 ? "" : "s"}) to ${outDir}`);
+  }
+  return ExitCode.Ok;
+}
+
+/** One line per epoch: `epoch 2/10  loss 0.8123  acc 0.700  val_loss ...  val_acc ...  3.2s`. */
+export function formatEpoch(r: EpochRecord, epochs: number): string {
+  const parts = [
+    `epoch ${r.epoch}/${epochs}`,
+    `loss ${r.loss.toFixed(4)}`,
+    `acc ${r.accuracy.toFixed(3)}`,
+  ];
+  if (r.valLoss !== undefined) parts.push(`val_loss ${r.valLoss.toFixed(4)}`);
+  if (r.valAccuracy !== undefined) parts.push(`val_acc ${r.valAccuracy.toFixed(3)}`);
+  parts.push(`${r.seconds.toFixed(1)}s`);
+  return parts.join("  ");
+}
+
+async function progressBar() {
+  const { default: progress } = await import("cli-progress");
+  return new progress.SingleBar(
+    {
+      stream: process.stderr,
+      format: "epoch {epoch} [{bar}] {value}/{total} batches | loss {loss} acc {acc} | {duration}s",
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    progress.Presets.shades_classic,
+  );
+}
