@@ -8,10 +8,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileFile, type Graph } from "@rsc/compiler";
 import { afterAll, describe, expect, it } from "vitest";
-import { pictureToDot } from "../src/commands/graph-dot.js";
-import { pictureToMermaid } from "../src/commands/graph-mermaid.js";
-import { buildPicture } from "../src/commands/graph-model.js";
-import { graphFormat } from "../src/commands/graph-run.js";
+import { pictureToDot } from "../src/graph/dot.js";
+import { pictureToMermaid } from "../src/graph/mermaid.js";
+import { buildPicture } from "../src/graph/picture.js";
+import { graphFormat } from "../src/graph/run-graph.js";
 import { rsc } from "./rsc-process.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
