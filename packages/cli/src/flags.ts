@@ -17,7 +17,7 @@ export interface IntegerRange {
 }
 
 /** Seeds are unsigned 32-bit integers (the compiler's weight generator and input streams). */
-export const SEED_RANGE: IntegerRange = { min: 0, max: MAX_SEED };
+const SEED_RANGE: IntegerRange = { min: 0, max: MAX_SEED };
 
 /** Examples per step or per input: enough for any model that fits in memory. */
 export const BATCH_RANGE: IntegerRange = { min: 1, max: 65536 };

@@ -8,7 +8,7 @@ import { printDiagnostics, printJson, say, useColor } from "./output.js";
 import { RSC_VERSION } from "./version.js";
 
 /** Builds the commander program with every command registered. */
-export function createProgram(): Command {
+function createProgram(): Command {
   const program = new Command("rsc")
     .description("rsc: a compiler for neural-network architectures written as YAML specs")
     .version(RSC_VERSION, "-V, --version")

@@ -5,7 +5,7 @@
 import { formatCount, type Graph, graphParamCounts, nodeParamCounts, OPS } from "@rsc/compiler";
 
 /** Bytes per parameter: the compiler's weights are float32, and Keras sizes them the same way. */
-export const BYTES_PER_PARAM = 4;
+const BYTES_PER_PARAM = 4;
 
 /** One row of the summary: one layer. */
 export interface SummaryLayer {

@@ -220,11 +220,7 @@ async function run(model: string, flags: RunFlags): Promise<number> {
 const round = (ms: number) => Number(ms.toFixed(3));
 
 /** The `k` best classes of the first (up to 3) examples of a `[batch, classes]` output. */
-export function topClasses(
-  data: Float32Array,
-  [n, classes]: readonly number[],
-  k: number,
-): TopClasses[] {
+function topClasses(data: Float32Array, [n, classes]: readonly number[], k: number): TopClasses[] {
   const out: TopClasses[] = [];
   for (let e = 0; e < Math.min(n!, 3); e++) {
     const row = Array.from(data.subarray(e * classes!, (e + 1) * classes!), (score, index) => ({

@@ -33,7 +33,7 @@ function compileSide(arg: string, set: Record<string, string>, flags: DiffFlags)
 }
 
 /** Whether the diff meets the `--fail-on` condition. */
-export function failsOn(diff: ArchDiff, failOn: DiffFlags["failOn"]): boolean {
+function failsOn(diff: ArchDiff, failOn: DiffFlags["failOn"]): boolean {
   switch (failOn) {
     case "weights":
       return diff.weights.verdict !== "all";

@@ -32,7 +32,7 @@ export function graphFormat(flags: Pick<GraphFlags, "format" | "output">): Graph
 }
 
 /** Renders DOT to SVG with Graphviz compiled to WebAssembly. */
-export async function dotToSvg(dot: string): Promise<string> {
+async function dotToSvg(dot: string): Promise<string> {
   const { instance } = await import("@viz-js/viz");
   const viz = await instance();
   const result = viz.render(dot, { format: "svg", engine: "dot" });

@@ -80,7 +80,7 @@ export interface TrainLog {
 }
 
 /** The model's one NHWC input shape and its class count (units of its one rank-1 output). */
-export function modelInterface(graph: Graph): { inputShape: Shape; classes: number } {
+function modelInterface(graph: Graph): { inputShape: Shape; classes: number } {
   const inputNode = graph.nodes.find((n) => n.name === graph.inputs[0]);
   const outputNode = graph.nodes.find((n) => n.name === graph.outputs[0]);
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1 || !inputNode || !outputNode) {
@@ -95,7 +95,7 @@ export function modelInterface(graph: Graph): { inputShape: Shape; classes: numb
 }
 
 /** A seeded permutation of 0..n-1 (Fisher-Yates on the compiler's per-name uniform stream). */
-export function permutation(n: number, seed: number, epoch: number): Int32Array {
+function permutation(n: number, seed: number, epoch: number): Int32Array {
   const next = uniformStream(seed, `rsc-train/shuffle/epoch-${epoch}`);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -240,7 +240,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
 }
 
 /** One line per epoch: `epoch 2/10  loss 0.8123  acc 0.700  val_loss ...  val_acc ...  3.2s`. */
-export function formatEpoch(r: EpochRecord, epochs: number): string {
+function formatEpoch(r: EpochRecord, epochs: number): string {
   const parts = [
     `epoch ${r.epoch}/${epochs}`,
     `loss ${r.loss.toFixed(4)}`,
