@@ -1,10 +1,61 @@
-/** The ONNX backend as one object: its name, its lowering table and its emitter. */
-import type { Graph, WeightMap } from "@rsc/compiler";
+/**
+ * The ONNX backend as the compiler's one backend contract: `emit` lowers a graph with its weights
+ * into the model file and, when the weights are too large for one protobuf message, its
+ * `<output>.data` sibling. Both are streamed tensor by tensor when the CLI writes them.
+ */
+import {
+  type ArtifactFile,
+  type Backend,
+  type Graph,
+  graphParamCounts,
+  type WeightMap,
+} from "@rsc/compiler";
 import { type EmitOptions, type EmitResult, emitOnnx } from "./emit.js";
+import { ONNX_BACKEND_INFO } from "./info.js";
 import type { LoweringTable } from "./lowering.js";
 import { ONNX_LOWERINGS } from "./lowerings.js";
+import type { EncodedFile } from "./model-writer.js";
 
-/** A backend: lowers IR graphs with one lowering per op. */
+function artifactFile(name: string, file: EncodedFile): ArtifactFile {
+  return { name, size: file.byteLength, writeTo: (sink) => file.writeTo(sink) };
+}
+
+/**
+ * The ONNX backend. `flags.externalDataThreshold` (bytes) overrides the default threshold above
+ * which initializers go to external data; stats are `{ params, nodes, initializers }`.
+ */
+export const ONNX_BACKEND: Backend<LoweringTable> = {
+  ...ONNX_BACKEND_INFO,
+  ops: ONNX_LOWERINGS,
+  async emit(graph, weights, options) {
+    const threshold = options.flags["externalDataThreshold"];
+    const dataName = `${options.outputName}.data`;
+    const result = emitOnnx(
+      graph,
+      weights,
+      {
+        producerVersion: options.producerVersion,
+        specHash: options.specHash,
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.weightsSource === undefined ? {} : { weightsSource: options.weightsSource }),
+        ...(threshold === undefined ? {} : { externalDataThreshold: threshold }),
+        externalDataName: dataName,
+      },
+      this.ops,
+    );
+    const stats = {
+      params: result.stats?.params ?? graphParamCounts(graph).total,
+      nodes: result.stats?.nodes ?? 0,
+      initializers: result.stats?.initializers ?? 0,
+    };
+    if (result.model === undefined) return { diagnostics: result.diagnostics, stats };
+    const files = [artifactFile(options.outputName, result.model)];
+    if (result.externalData !== undefined) files.push(artifactFile(dataName, result.externalData));
+    return { files, diagnostics: result.diagnostics, stats };
+  },
+};
+
+/** {@link ONNX_BACKEND}'s emitter with the in-memory result, for tests and programmatic use. */
 export interface OnnxBackend {
   /** Target name, as `rsc build --target` spells it. */
   readonly name: "onnx";
@@ -14,7 +65,11 @@ export interface OnnxBackend {
   emit(graph: Graph, weights: WeightMap, options?: EmitOptions): EmitResult;
 }
 
-/** The ONNX backend. */
+/**
+ * @deprecated The backend contract is {@link ONNX_BACKEND}; this in-memory form (emitOnnx with
+ * the ONNX lowerings) stays until the backend's own tests, which are not the CLI's, move to
+ * `emitOnnx(graph, weights, options, ONNX_LOWERINGS)`.
+ */
 export const onnxBackend: OnnxBackend = {
   name: "onnx",
   ops: ONNX_LOWERINGS,

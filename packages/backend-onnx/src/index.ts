@@ -4,6 +4,7 @@ export * from "./backend.js";
 export * from "./dump.js";
 export * from "./emit.js";
 export { EXTERNAL_MIN_BYTES } from "./external-data.js";
+export { ONNX_BACKEND_INFO } from "./info.js";
 export * from "./layout.js";
 export * from "./lowering.js";
 export { ONNX_LOWERINGS } from "./lowerings.js";

@@ -3,13 +3,16 @@
  * most 4 MB named `group1-shardXofN.bin`, as tfjs-converter writes them. The backend returns files;
  * the CLI alone writes them to disk.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { io } from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
-
-/** The file of a model folder holding the topology and the weights manifest. */
-export const MODEL_JSON = "model.json";
+import {
+  layersTopology,
+  MODEL_JSON,
+  type ModelJson,
+  parseArtifacts,
+  readArtifacts,
+  type TfjsArtifacts,
+} from "./artifacts-format.js";
 
 /** tfjs-converter's shard size: 4 MiB. */
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -22,17 +25,6 @@ export interface SaveArtifactsOptions {
   readonly metadata?: { readonly [key: string]: NonNullable<unknown> };
   /** Largest shard in bytes (default 4 MiB). */
   readonly shardBytes?: number;
-}
-
-/** The parsed model.json of a layers model. */
-export interface ModelJson {
-  readonly format: string;
-  readonly generatedBy?: string;
-  readonly convertedBy?: string | null;
-  readonly modelTopology: unknown;
-  readonly weightsManifest: io.WeightsManifestConfig;
-  readonly trainingConfig?: unknown;
-  readonly userDefinedMetadata?: { [key: string]: NonNullable<unknown> };
 }
 
 /** Bytes of a tfjs WeightData (one buffer, or several in tfjs >= 4.13). */
@@ -96,114 +88,25 @@ export function artifactsToFiles(
   return new Map([[MODEL_JSON, new TextEncoder().encode(`${JSON.stringify(json)}\n`)], ...shards]);
 }
 
-/** What is wrong with a model folder, for the CLI to report (naming the file). */
-export class ArtifactsError extends Error {
-  constructor(
-    /** The file at fault (model.json, a shard, or the folder). */
-    readonly file: string,
-    /** What is wrong with it, without the file name. */
-    readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-    this.name = "ArtifactsError";
-  }
-}
-
-/** Reads model.json and the shards it names from a folder (reading is the backend's business). */
-export function readArtifactsDir(dir: string): io.ModelArtifacts {
-  const jsonPath = join(dir, MODEL_JSON);
-  let text: string;
-  try {
-    text = readFileSync(jsonPath, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ArtifactsError(
-      jsonPath,
-      code === "ENOENT" ? "no model.json: not a tfjs model folder" : `cannot be read (${code})`,
-    );
-  }
-  const files = new Map<string, Uint8Array>([[MODEL_JSON, new TextEncoder().encode(text)]]);
-  const json = parseModelJson(text, jsonPath);
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths) {
-      // A manifest path is a file name beside model.json, never a way out of the folder.
-      if (path.includes("/") || path.includes("\\") || path.startsWith(".")) {
-        throw new ArtifactsError(
-          jsonPath,
-          `weights path '${path}' is not a file in the model folder`,
-        );
-      }
-      try {
-        files.set(path, new Uint8Array(readFileSync(join(dir, path))));
-      } catch {
-        throw new ArtifactsError(
-          join(dir, path),
-          "weight shard named in model.json cannot be read",
-        );
-      }
-    }
-  }
-  return filesToArtifacts(files, dir);
-}
-
-function parseModelJson(text: string, file: string): ModelJson {
-  let json: ModelJson;
-  try {
-    json = JSON.parse(text) as ModelJson;
-  } catch {
-    throw new ArtifactsError(file, "is not JSON");
-  }
-  if (
-    typeof json !== "object" ||
-    json === null ||
-    json.format !== "layers-model" ||
-    typeof json.modelTopology !== "object" ||
-    !Array.isArray(json.weightsManifest)
-  ) {
-    throw new ArtifactsError(file, "is not a tfjs layers-model model.json");
-  }
-  return json;
-}
-
-/** Artifacts from in-memory files (model.json + shards), as `tf.io.fromMemory` wants them. */
-export function filesToArtifacts(
-  files: ReadonlyMap<string, Uint8Array>,
-  label = ".",
-): io.ModelArtifacts {
-  const jsonBytes = files.get(MODEL_JSON);
-  const jsonPath = join(label, MODEL_JSON);
-  if (jsonBytes === undefined) throw new ArtifactsError(jsonPath, "missing");
-  const json = parseModelJson(new TextDecoder().decode(jsonBytes), jsonPath);
+/**
+ * tfjs's ModelArtifacts from what {@link readArtifacts} or {@link parseArtifacts} read: the model
+ * weights as float32 (quantized ones dequantized), optimizer state left out. Throws
+ * `ArtifactsError` when model.json is not a layers model (no topology to load).
+ */
+export function toModelArtifacts(read: TfjsArtifacts): io.ModelArtifacts {
+  const { json } = read;
+  const modelTopology = layersTopology(read) as io.ModelArtifacts["modelTopology"];
   const specs: io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const path of group.paths) {
-      const shard = files.get(path);
-      if (shard === undefined) throw new ArtifactsError(join(label, path), "missing weight shard");
-      buffers.push(shard);
-    }
-  }
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const data = new Uint8Array(total);
+  const data = new Float32Array([...read.weights.values()].reduce((n, w) => n + w.data.length, 0));
   let offset = 0;
-  for (const b of buffers) {
-    data.set(b, offset);
-    offset += b.byteLength;
-  }
-  const needed = specs.reduce(
-    (n, s) => n + s.shape.reduce((a, d) => a * d, 1) * bytesPer(s.dtype),
-    0,
-  );
-  if (needed !== total) {
-    throw new ArtifactsError(
-      jsonPath,
-      `the manifest describes ${needed} bytes of weights but the shards hold ${total}`,
-    );
+  for (const [name, w] of read.weights) {
+    specs.push({ name, shape: [...w.shape], dtype: "float32" });
+    data.set(w.data, offset);
+    offset += w.data.length;
   }
   return {
-    modelTopology: json.modelTopology as io.ModelArtifacts["modelTopology"],
-    format: json.format,
+    modelTopology,
+    format: "layers-model",
     generatedBy: json.generatedBy ?? "",
     convertedBy: json.convertedBy ?? null,
     weightSpecs: specs,
@@ -217,34 +120,17 @@ export function filesToArtifacts(
   };
 }
 
-function bytesPer(dtype: string): number {
-  return dtype === "bool" ? 1 : 4;
+/** Reads a model folder from disk as tfjs ModelArtifacts. */
+export function readArtifactsDir(dir: string): io.ModelArtifacts {
+  return toModelArtifacts(readArtifacts(dir));
 }
 
-/**
- * The weights of saved artifacts keyed by Keras name (`conv1/kernel`), float32, in Keras layout.
- * This is how weights move from a trained tfjs model to another backend (`rsc build --weights`).
- */
-export function artifactsWeights(
-  artifacts: io.ModelArtifacts,
+/** ModelArtifacts from in-memory files (model.json + shards), as `tf.io.fromMemory` wants them. */
+export function filesToArtifacts(
+  files: ReadonlyMap<string, Uint8Array>,
   label = ".",
-): Map<string, Float32Array> {
-  const data = weightBytes(artifacts.weightData);
-  const out = new Map<string, Float32Array>();
-  let offset = 0;
-  for (const spec of artifacts.weightSpecs ?? []) {
-    const n = spec.shape.reduce((a, d) => a * d, 1);
-    if (spec.dtype !== "float32" || spec.quantization !== undefined) {
-      throw new ArtifactsError(
-        join(label, MODEL_JSON),
-        `weight '${spec.name}' is ${spec.dtype}${spec.quantization ? " (quantized)" : ""}, only float32 is supported`,
-      );
-    }
-    // Copy: shard bytes need not be 4-byte aligned.
-    out.set(spec.name, new Float32Array(data.slice(offset, offset + n * 4).buffer));
-    offset += n * 4;
-  }
-  return out;
+): io.ModelArtifacts {
+  return toModelArtifacts(parseArtifacts(files, label));
 }
 
 /** A tfjs IOHandler that loads a model folder from disk (tfjs-core alone has no file:// handler). */

@@ -1,39 +1,48 @@
 /**
- * The tfjs backend object (CONVENTIONS "a backend is a small object"): its lowerings, and `emit`,
- * which returns standard tfjs artifacts as files for the CLI to write.
+ * The tfjs backend as the compiler's one backend contract: `emit` lowers a graph with its weights
+ * to a `tf.LayersModel` and returns standard tfjs artifacts (model.json + weight shards of at most
+ * 4 MB) as the files of a folder, for the CLI to write.
  */
-import type { Diagnostic, Graph, WeightMap } from "@rsc/compiler";
-import { type SaveArtifactsOptions, saveArtifacts } from "./artifacts.js";
+import { type Backend, type BackendResult, bytesFile, graphParamCounts } from "@rsc/compiler";
+import { saveArtifacts } from "./artifacts.js";
+import { TFJS_BACKEND_INFO } from "./info.js";
 import { type CompleteLoweringTable, TFJS_LOWERINGS } from "./lowerings.js";
+import { ensureRuntime } from "./runtime.js";
 import { lowerGraph } from "./to-layers-model.js";
 
-/** Options of {@link tfjsBackend}'s `emit`. */
-export type TfjsEmitOptions = SaveArtifactsOptions;
-
-/** The files of a tfjs model (`model.json`, `group1-shardXofN.bin`), or why there are none. */
-export interface TfjsEmitResult {
-  /** File name (no folder) to bytes; undefined when there were errors. */
-  readonly files?: Map<string, Uint8Array>;
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-/** A backend: a name, one lowering per IR op, and an emitter. */
-export interface TfjsBackend {
-  readonly name: "tfjs";
-  readonly ops: CompleteLoweringTable;
-  /** IR + weights -> tfjs artifacts (model.json + weight shards), in memory. */
-  emit(graph: Graph, weights: WeightMap, options: TfjsEmitOptions): Promise<TfjsEmitResult>;
-}
-
-/** The tfjs backend. Needs an active tfjs runtime (see selectRuntime; cpu is always there). */
-export const tfjsBackend: TfjsBackend = {
-  name: "tfjs",
+/**
+ * The tfjs backend. It uses the active tfjs runtime, or activates the always-present cpu backend
+ * when none was selected (building and serialising need no speed). model.json records
+ * `convertedBy: rsc <version>` and `userDefinedMetadata.rsc` (spec name and hash, seed or weights
+ * source); stats are `{ params, files, shards }`.
+ */
+export const TFJS_BACKEND: Backend<CompleteLoweringTable> = {
+  ...TFJS_BACKEND_INFO,
   ops: TFJS_LOWERINGS,
-  async emit(graph, weights, options) {
+  async emit(graph, weights, options): Promise<BackendResult> {
+    await ensureRuntime();
+    const params = graphParamCounts(graph).total;
     const { model, diagnostics } = lowerGraph(graph, weights, { ops: this.ops });
-    if (model === undefined) return { diagnostics };
+    if (model === undefined) return { diagnostics, stats: { params } };
     try {
-      return { files: await saveArtifacts(model, options), diagnostics };
+      const files = await saveArtifacts(model, {
+        convertedBy: `rsc ${options.producerVersion}`,
+        metadata: {
+          rsc: {
+            spec: graph.name,
+            specHash: options.specHash,
+            ...(options.seed === undefined ? {} : { seed: options.seed }),
+            ...(options.weightsSource === undefined
+              ? {}
+              : { weightsSource: options.weightsSource }),
+          },
+        },
+      });
+      return {
+        files: [...files].map(([name, bytes]) => bytesFile(name, bytes)),
+        diagnostics,
+        stats: { params, files: files.size, shards: files.size - 1 },
+      };
     } finally {
       model.dispose();
     }

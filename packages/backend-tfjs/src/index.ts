@@ -5,7 +5,9 @@ export * as tf from "@tensorflow/tfjs-core";
 /** The tfjs-layers namespace this backend uses. */
 export * as tfl from "@tensorflow/tfjs-layers";
 export * from "./artifacts.js";
+export * from "./artifacts-format.js";
 export * from "./backend.js";
+export { TFJS_BACKEND_INFO } from "./info.js";
 export * from "./lowerings.js";
 export * from "./runtime.js";
 export * from "./to-layers-model.js";

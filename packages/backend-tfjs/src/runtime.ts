@@ -132,6 +132,7 @@ export const AUTO_ORDER: readonly RuntimeName[] = ["node-gpu", "node", "wasm", "
 export async function selectRuntime(
   preference: RuntimePreference = "auto",
 ): Promise<RuntimeChoice> {
+  selected = true;
   // Production mode: no debug checks, and no "install tfjs-node" banner on stderr (the choice is
   // reported in one line by the caller instead).
   if (!env().getBool("PROD")) enableProdMode();
@@ -157,4 +158,15 @@ export async function selectRuntime(
     skipped.push(`${runtime}: ${reason}`);
   }
   throw new RuntimeUnavailableError("cpu", skipped.join("; "));
+}
+
+/** True once {@link selectRuntime} was called in this process. */
+let selected = false;
+
+/**
+ * Makes sure a runtime is active: the one {@link selectRuntime} chose, else the always-present cpu
+ * backend (what building and serialising need; training chooses its runtime itself).
+ */
+export async function ensureRuntime(): Promise<void> {
+  if (!selected) await selectRuntime("cpu");
 }

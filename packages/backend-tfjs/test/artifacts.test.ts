@@ -5,15 +5,15 @@ import { initWeights } from "@rsc/compiler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ArtifactsError,
-  artifactsWeights,
   fileSystemHandler,
-  filesToArtifacts,
   memoryHandler,
+  parseArtifacts,
+  readArtifacts,
   readArtifactsDir,
   saveArtifacts,
   selectRuntime,
+  TFJS_BACKEND,
   tf,
-  tfjsBackend,
   tfl,
   toLayersModel,
 } from "../src/index.js";
@@ -37,23 +37,46 @@ function writeFiles(dir: string, files: ReadonlyMap<string, Uint8Array>): void {
   for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
 }
 
+/** The float32 values of read artifacts by weight name. */
+function values(read: { weights: ReadonlyMap<string, { data: Float32Array }> }) {
+  return new Map([...read.weights].map(([name, w]) => [name, w.data]));
+}
+
 describe("tfjs artifacts", () => {
   it("emits model.json + one shard that tf.loadLayersModel loads and predicts identically", async () => {
     const graph = everyOpGraph();
     const weights = initWeights(graph, 3);
-    const result = await tfjsBackend.emit(graph, weights, {
-      convertedBy: "rsc 0.1.0",
-      metadata: { specHash: "abc", seed: 3 },
+    const result = await TFJS_BACKEND.emit(graph, weights, {
+      outputName: "every-op-tfjs",
+      producerVersion: "0.1.0",
+      specHash: "abc",
+      seed: 3,
+      flags: {},
     });
     expect(result.diagnostics).toEqual([]);
-    const files = result.files!;
+    const files = new Map(
+      result.files!.map((f) => {
+        const chunks: Uint8Array[] = [];
+        f.writeTo((chunk) => chunks.push(chunk.slice()));
+        expect(Buffer.concat(chunks).byteLength).toBe(f.size);
+        return [f.name, new Uint8Array(Buffer.concat(chunks))];
+      }),
+    );
     expect([...files.keys()]).toEqual(["model.json", "group1-shard1of1.bin"]);
+    expect(result.stats).toEqual({
+      params: graph.nodes.reduce(
+        (n, node) => n + node.params.reduce((m, p) => m + p.shape.reduce((a, d) => a * d, 1), 0),
+        0,
+      ),
+      files: 2,
+      shards: 1,
+    });
     const json = JSON.parse(new TextDecoder().decode(files.get("model.json")));
     expect(json).toMatchObject({
       format: "layers-model",
       generatedBy: expect.stringMatching(/^TensorFlow\.js tfjs-layers v4\./),
       convertedBy: "rsc 0.1.0",
-      userDefinedMetadata: { specHash: "abc", seed: 3 },
+      userDefinedMetadata: { rsc: { spec: graph.name, specHash: "abc", seed: 3 } },
       weightsManifest: [{ paths: ["group1-shard1of1.bin"] }],
     });
     expect(json.modelTopology.class_name).toBe("Model");
@@ -66,7 +89,7 @@ describe("tfjs artifacts", () => {
     const a = (loaded.predict(x) as tf.Tensor).dataSync();
     const b = (direct.predict(x) as tf.Tensor).dataSync();
     expect(Array.from(a)).toEqual(Array.from(b));
-    expect(artifactsWeights(readArtifactsDir(dir))).toEqual(weights);
+    expect(values(readArtifacts(dir))).toEqual(weights);
     loaded.dispose();
     direct.dispose();
   });
@@ -84,7 +107,7 @@ describe("tfjs artifacts", () => {
     const json = JSON.parse(new TextDecoder().decode(files.get("model.json")));
     const names = json.weightsManifest[0].weights.map((w: { name: string }) => w.name);
     expect(names.sort()).toEqual(graph.nodes.flatMap((n) => n.params.map((p) => p.name)).sort());
-    expect(artifactsWeights(filesToArtifacts(files))).toEqual(initWeights(graph, 2));
+    expect(values(parseArtifacts(files))).toEqual(initWeights(graph, 2));
     first.dispose();
     second.dispose();
   });

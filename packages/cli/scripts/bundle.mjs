@@ -9,7 +9,9 @@
  * loads one copy of the compiler and no CommonJS module graph. Kept external (loaded from
  * node_modules when a command needs them): onnxruntime (through `@rsc/backend-onnx/runtime`,
  * which resolves its native binaries from its own package), the tfjs backend and its runtimes,
- * and the other heavy run-time packages.
+ * and the other heavy run-time packages. Two small tfjs-backend modules that load no tfjs are
+ * bundled: its BackendInfo (`rsc build` registers its flags at start-up) and the tfjs artifacts
+ * reader (`rsc build --target onnx --weights` reads trained weights without loading tfjs).
  * yaml is taken from its ESM build (its "default" export condition) so it is tree-shaken and not
  * wrapped in CommonJS shims.
  *
@@ -34,7 +36,7 @@ await build({
   resolve: { alias: { yaml: yamlEsm } },
   external: [
     "@rsc/backend-onnx/runtime",
-    /^@rsc\/backend-tfjs/,
+    /^@rsc\/backend-tfjs(?!\/(info|artifacts-format)$)/,
     /^h5wasm/,
     /^@viz-js\//,
     /^cli-progress$/,

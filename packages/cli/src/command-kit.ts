@@ -9,7 +9,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { type CompileResult, compileFile, hasErrors } from "@rsc/compiler";
 import type { Command } from "commander";
-import { CliError } from "./errors.js";
+import { CliError, unreadableReason } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputOptions, useColor } from "./output.js";
 
@@ -60,9 +60,7 @@ export function requireReadable(path: string, what = "file"): void {
     if (statSync(path).isDirectory()) throw new CliError(`${what} ${path}: is a directory`);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    const reason =
-      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read";
-    throw new CliError(`${what} ${path}: ${reason}`);
+    throw new CliError(`${what} ${path}: ${unreadableReason(error)}`);
   }
 }
 

@@ -7,12 +7,15 @@
  * RSC501: does not fit the model), exit 1; the HDF5 library's own error stack never reaches the user.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import type { Diagnostic, DiagnosticCode, Shape } from "@rsc/compiler";
+import { type Diagnostic, type DiagnosticCode, type Shape, shapeSize } from "@rsc/compiler";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 
+/** The halves of a data file: `test_set_*` and `train_set_*`. */
+export const DATA_SPLITS = ["test", "train"] as const;
+
 /** Which half of the file: `train_set_*` or `test_set_*`. */
-export type DataSplit = "train" | "test";
+export type DataSplit = (typeof DATA_SPLITS)[number];
 
 /** One split of a data file, as stored (pixels not yet scaled). */
 export interface ImageDataset {
@@ -136,7 +139,7 @@ export async function readImageDataset(file: string, split: DataSplit): Promise<
     }
     const count = xShape[0]!;
     const yShape = y.shape ?? [];
-    const labelCount = yShape.reduce((a, d) => a * d, 1);
+    const labelCount = shapeSize(yShape);
     const labelsOk =
       (yShape.length === 1 || (yShape.length === 2 && yShape[0] === 1)) && labelCount === count;
     if (!labelsOk) {

@@ -6,6 +6,8 @@ export const ExitCode = {
   SpecError: 1,
   /** Usage errors (bad flags) and I/O errors (unreadable input, unwritable output). */
   UsageError: 2,
+  /** A bug in rsc, not bad input: reported in one line ("internal error"), stack with RSC_DEBUG=1. */
+  Internal: 3,
 } as const;
 
 /** One of {@link ExitCode}'s values. */

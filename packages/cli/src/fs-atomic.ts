@@ -3,15 +3,18 @@
  * a half-written model behind. Only the CLI writes to disk.
  */
 import {
+  accessSync,
   closeSync,
+  constants,
   mkdirSync,
   openSync,
   renameSync,
   rmSync,
-  writeFileSync,
+  statSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import type { ArtifactFile, ByteSink } from "@rsc/compiler";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 
@@ -40,6 +43,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   );
 }
 
+/** Streams `produce`'s chunks into a new file at `path`; each chunk is on disk before `write` returns. */
+function writeChunks(path: string, produce: (write: (chunk: Uint8Array) => void) => void): void {
+  const handle = openSync(path, "w");
+  try {
+    produce((chunk) => {
+      for (let done = 0; done < chunk.byteLength; )
+        done += writeSync(handle, chunk, done, chunk.byteLength - done);
+    });
+  } finally {
+    closeSync(handle);
+  }
+}
+
 /**
  * Writes one file atomically from a stream of chunks: `produce` calls `write` for each chunk in
  * order, and each chunk is on disk before `write` returns, so a producer may reuse its buffer.
@@ -52,20 +68,11 @@ export function writeFileAtomicChunks(
   produce: (write: (chunk: Uint8Array) => void) => void,
 ): void {
   const tmp = tempSibling(path);
-  let fd: number | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const handle = openSync(tmp, "w");
-    fd = handle;
-    produce((chunk) => {
-      for (let done = 0; done < chunk.byteLength; )
-        done += writeSync(handle, chunk, done, chunk.byteLength - done);
-    });
-    fd = undefined;
-    closeSync(handle);
+    writeChunks(tmp, produce);
     renameSync(tmp, path);
   } catch (error) {
-    if (fd !== undefined) closeSync(fd);
     removeQuietly(tmp);
     if (error instanceof CliError) throw error;
     throw ioError("write", path, error);
@@ -74,14 +81,20 @@ export function writeFileAtomicChunks(
 
 /**
  * Writes a folder of files atomically: all files go to a temporary sibling folder, which then
- * replaces `dir` (an existing `dir` is replaced whole, so no stale weight shard survives).
+ * replaces `dir` (an existing `dir` is replaced whole, so no stale weight shard survives). Each
+ * file is streamed; `track` may wrap the chunk sink (a progress bar over the whole folder).
  */
-export function writeDirAtomic(dir: string, files: ReadonlyMap<string, string | Uint8Array>): void {
+export function writeDirAtomic(
+  dir: string,
+  files: Iterable<ArtifactFile>,
+  track: (sink: ByteSink) => ByteSink = (sink) => sink,
+): void {
   const tmp = tempSibling(dir);
   const old = `${tmp}-old`;
   try {
     mkdirSync(tmp, { recursive: true });
-    for (const [name, data] of files) writeFileSync(join(tmp, name), data);
+    for (const file of files)
+      writeChunks(join(tmp, file.name), (write) => file.writeTo(track(write)));
     try {
       renameSync(dir, old);
     } catch (error) {
@@ -92,5 +105,42 @@ export function writeDirAtomic(dir: string, files: ReadonlyMap<string, string | 
   } catch (error) {
     removeQuietly(tmp);
     throw ioError("write", dir, error);
+  }
+}
+
+/**
+ * Fails early (exit 2, before minutes of training) when `dir` cannot be created or replaced: the
+ * nearest existing ancestor must be a writable folder, and `dir` itself a folder if it exists.
+ */
+export function checkOutputDir(dir: string): void {
+  const target = resolve(dir);
+  let probe = target;
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(probe).isDirectory();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" && dirname(probe) !== probe) {
+        probe = dirname(probe);
+        continue;
+      }
+      throw new CliError(
+        `cannot write ${dir}: ${code === "ENOTDIR" ? "a parent is not a folder" : code}`,
+      );
+    }
+    if (!isDir) {
+      throw new CliError(
+        `cannot write ${dir}: ${probe === target ? "it" : probe} exists and is not a folder`,
+      );
+    }
+    // The folder is replaced by a rename, which needs write access to its parent.
+    const parent = probe === target ? dirname(target) : probe;
+    try {
+      accessSync(parent, constants.W_OK);
+    } catch {
+      throw new CliError(`cannot write ${dir}: ${parent} is not writable`);
+    }
+    return;
   }
 }

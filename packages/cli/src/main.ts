@@ -4,11 +4,11 @@ import { takeActionStatus } from "./command-kit.js";
 import { COMMANDS } from "./commands/index.js";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
-import { emitJson, printDiagnostics, say, useColor } from "./output.js";
+import { printDiagnostics, printJson, say, useColor } from "./output.js";
 import { RSC_VERSION } from "./version.js";
 
 /** Builds the commander program with every command registered. */
-export function createProgram(): Command {
+function createProgram(): Command {
   const program = new Command("rsc")
     .description("rsc: a compiler for neural-network architectures written as YAML specs")
     .version(RSC_VERSION, "-V, --version")
@@ -44,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (done.includes(error.code)) return ExitCode.Ok;
       // Commander has printed the message on stderr; a --json caller still gets its one envelope.
       if (json)
-        emitJson({
+        printJson({
           command: commandName(argv),
           ok: false,
           diagnostics: [],
@@ -54,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof CliError) {
       if (json)
-        emitJson({
+        printJson({
           command: commandName(argv),
           ok: false,
           diagnostics: error.diagnostics,
@@ -72,7 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     say(`rsc: internal error: ${(error as Error).message ?? String(error)}`);
     if (process.env["RSC_DEBUG"]) say((error as Error).stack ?? "");
     else say("(set RSC_DEBUG=1 for details, and please report it)");
-    return 3;
+    return ExitCode.Internal;
   }
 }
 

@@ -43,7 +43,7 @@ export function say(text: string): void {
 }
 
 /** Writes text to stdout. */
-export function emit(text: string): void {
+export function printOut(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
@@ -112,8 +112,8 @@ export interface JsonEnvelope<T> {
 }
 
 /** Prints a JSON envelope on stdout. */
-export function emitJson<T>(envelope: JsonEnvelope<T>): void {
-  emit(
+export function printJson<T>(envelope: JsonEnvelope<T>): void {
+  printOut(
     JSON.stringify({ ...envelope, diagnostics: sortDiagnostics(envelope.diagnostics) }, null, 2),
   );
 }

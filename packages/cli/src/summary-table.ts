@@ -2,10 +2,10 @@
  * `rsc summary`'s model: the layer list and parameter totals of a graph, counted as Keras's
  * `model.summary()` counts them, and the text table in Keras's style.
  */
-import { type Graph, graphParamCounts, nodeParamCounts, OPS } from "@rsc/compiler";
+import { formatCount, type Graph, graphParamCounts, nodeParamCounts, OPS } from "@rsc/compiler";
 
 /** Bytes per parameter: the compiler's weights are float32, and Keras sizes them the same way. */
-export const BYTES_PER_PARAM = 4;
+const BYTES_PER_PARAM = 4;
 
 /** One row of the summary: one layer. */
 export interface SummaryLayer {
@@ -75,12 +75,6 @@ export function summarize(graph: Graph): ModelSummary {
       nonTrainableBytes: counts.nonTrainable * BYTES_PER_PARAM,
     },
   };
-}
-
-/** An integer with thousands separators: `23600006` -> `23,600,006`. Locale-independent. */
-export function formatCount(n: number): string {
-  const sign = n < 0 ? "-" : "";
-  return sign + String(Math.abs(Math.trunc(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 /**

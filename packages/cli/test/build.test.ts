@@ -235,7 +235,7 @@ describe.concurrent("rsc build --target onnx", () => {
     expect(located(r1.stderr).map((c) => c[1])).toEqual(["5"]);
     const r2 = await rsc(["build", TINY, "-t", "coreml", "-o", out]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toContain("unknown --target 'coreml'");
+    expect(r2.stderr).toContain("--target expects onnx or tfjs, got 'coreml'");
     const r3 = await rsc(["build", TINY, "-t", "onnx", "-o", out, "--seed", "-3"]);
     expect(r3.code).toBe(2);
     expect(existsSync(out)).toBe(false);

@@ -8,10 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expectGolden } from "@rsc/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import { bin, type Run, root, rsc as rscProcess } from "./rsc-process.js";
 
-const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-cli-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -211,9 +212,7 @@ describe.concurrent("rsc summary", () => {
     const r = await rsc(["summary", RESNET]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
-    const file = join(golden, "summary-resnet50.txt");
-    if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(file, r.stdout);
-    expect(r.stdout).toBe(readFileSync(file, "utf8"));
+    expectGolden(join(fixtures, "summary-resnet50", "expected.txt"), r.stdout);
   });
 
   it("totals equal Keras's model.summary() for the Coursera ResNet-50", async () => {

@@ -45,7 +45,7 @@ describe("rsc evaluate", () => {
     expect(JSON.parse(train.stdout).result).toMatchObject({ split: "train", examples: 64 });
   });
 
-  it("rejects a model folder whose weights are from another architecture (RSC401)", async () => {
+  it("rejects a model folder whose weights do not fit (RSC500 malformed, RSC401 mismatched)", async () => {
     const other = join(tmp, "other");
     const built = await rsc([
       "build",
@@ -62,9 +62,13 @@ describe("rsc evaluate", () => {
     copyFileSync(join(other, "group1-shard1of1.bin"), join(mixed, "group1-shard1of1.bin"));
     const run = await rsc(["evaluate", mixed, "--data", DATA]);
     expect(run.code).toBe(1);
-    expect(located(run.stderr)).toEqual([[join(mixed, "model.json"), "1", "1", "RSC401"]]);
+    // The shard does not hold what the manifest describes: malformed artifacts (RSC500), located
+    // at the group's shard in model.json.
+    expect(located(run.stderr).map((d) => [d[0], d[1], d[3]])).toEqual([
+      [join(mixed, "model.json"), "1", "RSC500"],
+    ]);
     expect(run.stderr).toMatch(/bytes of weights but the shards hold/);
-    // Same bytes but weights of other layers: tfjs's own check, reported the same way.
+    // Same bytes but weights of other layers: the compiler's weights check, as rsc build --weights.
     const renamed = join(tmp, "renamed");
     mkdirSync(renamed);
     const json = JSON.parse(readFileSync(join(MODEL, "model.json"), "utf8"));
@@ -73,8 +77,13 @@ describe("rsc evaluate", () => {
     copyFileSync(join(MODEL, "group1-shard1of1.bin"), join(renamed, "group1-shard1of1.bin"));
     const run2 = await rsc(["evaluate", renamed, "--data", DATA]);
     expect(run2.code).toBe(1);
-    expect(located(run2.stderr)).toEqual([[join(renamed, "model.json"), "1", "1", "RSC401"]]);
-    expect(run2.stderr).toMatch(/do not match the model's layers \(from another architecture\?\)/);
+    const found = located(run2.stderr);
+    expect(found.length).toBe(4);
+    expect(found.every((d) => d[0] === join(renamed, "model.json") && d[3] === "RSC401")).toBe(
+      true,
+    );
+    for (const name of ["stem/kernel", "stem/bias", "conv1/kernel", "conv1/bias"])
+      expect(run2.stderr).toContain(`'${name}'`);
   });
 
   it("rejects a missing folder (exit 2) and data that does not fit the model (RSC501)", async () => {

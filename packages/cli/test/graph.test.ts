@@ -1,22 +1,24 @@
 /**
- * `rsc graph`: DOT and Mermaid goldens for a tiny spec (graph-golden/), block collapsing, and the
- * real bin rendering SVG through @viz-js/viz. Refresh goldens with UPDATE_GOLDEN=1 and review.
+ * `rsc graph`: DOT and Mermaid goldens for a tiny spec (fixtures/graph-tiny/), block collapsing,
+ * and the real bin rendering SVG through @viz-js/viz. Refresh goldens with UPDATE_GOLDEN=1 and
+ * review.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileFile, type Graph } from "@rsc/compiler";
+import { expectGolden } from "@rsc/test-support";
 import { afterAll, describe, expect, it } from "vitest";
-import { pictureToDot } from "../src/commands/graph-dot.js";
-import { pictureToMermaid } from "../src/commands/graph-mermaid.js";
-import { buildPicture } from "../src/commands/graph-model.js";
-import { graphFormat } from "../src/commands/graph-run.js";
+import { pictureToDot } from "../src/graph/dot.js";
+import { pictureToMermaid } from "../src/graph/mermaid.js";
+import { buildPicture } from "../src/graph/picture.js";
+import { graphFormat } from "../src/graph/run-graph.js";
 import { rsc } from "./rsc-process.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const goldens = join(here, "graph-golden");
-const tiny = join(goldens, "tiny.yaml");
+const fixture = join(here, "fixtures", "graph-tiny");
+const tiny = join(fixture, "spec.yaml");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-graph-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -26,11 +28,9 @@ function compileTiny(): Graph {
   return result.graph;
 }
 
-function golden(name: string, actual: string): void {
-  const path = join(goldens, name);
-  if (process.env["UPDATE_GOLDEN"] === "1") writeFileSync(path, actual);
-  expect(actual).toBe(readFileSync(path, "utf8"));
-}
+/** Compares with fixtures/graph-tiny/expected.<kind>. */
+const golden = (kind: string, actual: string) =>
+  expectGolden(join(fixture, `expected.${kind}`), actual);
 
 describe("rsc graph", () => {
   it("draws every layer with its Keras class and output shape (DOT, Mermaid goldens)", () => {
@@ -39,8 +39,8 @@ describe("rsc graph", () => {
     expect(picture.nodes[1]!.lines).toEqual(["stem: Conv2D", "(None, 16, 16, 8)"]);
     // The residual edges: each add reads its block's input too.
     expect(picture.edges).toHaveLength(13);
-    golden("tiny.dot", pictureToDot(picture));
-    golden("tiny.mmd", pictureToMermaid(picture));
+    golden("dot", pictureToDot(picture));
+    golden("mmd", pictureToMermaid(picture));
   });
 
   it("collapses each block instance into one box", () => {
@@ -66,7 +66,7 @@ describe("rsc graph", () => {
       ["b1", "n10"],
       ["n10", "n11"],
     ]);
-    golden("tiny-collapsed.dot", pictureToDot(collapsed));
+    golden("collapsed.dot", pictureToDot(collapsed));
   });
 
   it("picks the format from --format, then the -o extension, else svg", () => {

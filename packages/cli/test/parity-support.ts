@@ -2,7 +2,7 @@
  * Cross-backend parity: run the tfjs model and the ONNX model (onnxruntime-node) built from the
  * same graph and weights on the same input, and compare their outputs.
  */
-import { onnxBackend } from "@rsc/backend-onnx";
+import { emitOnnx, ONNX_LOWERINGS } from "@rsc/backend-onnx";
 import { ort } from "@rsc/backend-onnx/runtime";
 import { tf, toLayersModel } from "@rsc/backend-tfjs";
 import { type Graph, shapeSize, uniformStream, type WeightMap } from "@rsc/compiler";
@@ -71,7 +71,7 @@ export async function onnxOutputs(
   inputs: Float32Array[],
   batch: number,
 ): Promise<Float32Array[]> {
-  const emitted = onnxBackend.emit(graph, weights);
+  const emitted = emitOnnx(graph, weights, {}, ONNX_LOWERINGS);
   if (emitted.model === undefined)
     throw new Error(`ONNX emit failed: ${JSON.stringify(emitted.diagnostics)}`);
   return runOnnx(emitted.model.bytes(), graph, inputs, batch);

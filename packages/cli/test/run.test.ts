@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cudaProvider, sessionOptions } from "@rsc/backend-onnx/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeNpy, parseNpy } from "../src/commands/run-npy.js";
+import { encodeNpy, parseNpy } from "../src/npy.js";
 import { located, rsc } from "./rsc-process.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rsc-run-test-"));
@@ -121,7 +121,9 @@ describe.concurrent("rsc run", () => {
     ]);
     expect([r1.code, r2.code, r3.code, r4.code]).toEqual([2, 2, 2, 2]);
     expect(r1.stderr).toContain("no such file");
-    expect(r4.stderr).toContain("--threads expects an integer >= 0, got 'two'");
+    expect(r2.stderr).toContain("--ep expects auto, cuda or cpu, got 'tpu'");
+    expect(r3.stderr).toContain("--batch expects an integer from 1 to 65536, got '0'");
+    expect(r4.stderr).toContain("--threads expects an integer from 0 to 1024, got 'two'");
     expect(existsSync(missing)).toBe(false);
   });
 });

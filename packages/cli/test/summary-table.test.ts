@@ -1,14 +1,8 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileFile, graphFromLayers } from "@rsc/compiler";
+import { compileFile, formatCount, graphFromLayers } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
-import {
-  formatCount,
-  formatShape,
-  formatSummary,
-  readableSize,
-  summarize,
-} from "../src/summary-table.js";
+import { formatShape, formatSummary, readableSize, summarize } from "../src/summary-table.js";
 import { courseraResnet50 } from "./coursera-resnet50.js";
 
 /** input -> conv -> bn -> relu, plus a 1x1 shortcut conv from the input, added, flattened, dense. */

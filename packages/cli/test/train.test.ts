@@ -186,7 +186,7 @@ describe("rsc train: bad input", () => {
     );
     const epochs = await rsc([...TRAIN, "--epochs", "0"]);
     expect(epochs.code).toBe(2);
-    expect(epochs.stderr).toMatch(/--epochs must be an integer >= 1/);
+    expect(epochs.stderr).toMatch(/--epochs expects an integer from 1 to 1000000, got '0'/);
     expect(existsSync(join(tmp, "n"))).toBe(false);
   });
 });

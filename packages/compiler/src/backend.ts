@@ -13,7 +13,7 @@ import type { WeightMap } from "./weights.js";
 /** Receives a file's bytes in order; a chunk may be a reused buffer, consumed before returning. */
 export type ByteSink = (chunk: Uint8Array) => void;
 
-/** One file of an artifact, produced on demand. */
+/** One file of an artifact, produced on demand (streamed, so no file need fit in one buffer). */
 export interface ArtifactFile {
   /**
    * File name, relative to the artifact's folder: for a `file` artifact the first file is the
@@ -48,7 +48,10 @@ export interface BackendOptions {
   readonly flags: Readonly<Record<string, number>>;
 }
 
-/** A command-line flag of one backend, registered on `rsc build` by the CLI. */
+/**
+ * A command-line flag of one backend, registered on `rsc build` by the CLI. Its value is a whole
+ * number (a byte count, a size): the CLI parses it once and passes it in {@link BackendOptions.flags}.
+ */
 export interface BackendFlag {
   /** Key in {@link BackendOptions.flags}, e.g. `externalDataThreshold`. */
   readonly key: string;
@@ -56,14 +59,21 @@ export interface BackendFlag {
   readonly flag: string;
   /** Help text. */
   readonly description: string;
-  /** Accepted values: a whole number from `min` to `max` (inclusive). */
+  /** Smallest accepted value (inclusive). */
   readonly min: number;
+  /** Largest accepted value (inclusive); at most `Number.MAX_SAFE_INTEGER`. */
   readonly max: number;
+  /** Unit of the value, named in the CLI's errors, e.g. `bytes`. */
+  readonly unit?: string;
 }
 
 /** What a backend returns: the artifact's files, or the diagnostics that prevented them. */
 export interface BackendResult {
-  /** The files, in writing order; absent when there were errors. */
+  /**
+   * The files, main file first (for a `file` artifact, the output itself), then its siblings;
+   * absent when there were errors. The CLI writes a `file` artifact's siblings before the main
+   * file, so a model never points at a data file that is not there yet.
+   */
   readonly files?: readonly ArtifactFile[];
   /** Warnings, and the errors that made `files` absent (located at spec lines). */
   readonly diagnostics: readonly Diagnostic[];
@@ -71,8 +81,12 @@ export interface BackendResult {
   readonly stats: Readonly<Record<string, number>>;
 }
 
-/** A backend: a target name, one lowering per IR op, and an emitter. */
-export interface Backend<Lowerings = { readonly [K in OpName]: unknown }> {
+/**
+ * What the CLI knows of a backend before loading it: enough to register `rsc build --target` and
+ * the backend's flags. A backend package exports it from a module that imports no runtime, so
+ * `rsc` starts without loading any backend.
+ */
+export interface BackendInfo {
   /** Target name, as `rsc build --target` spells it. */
   readonly name: string;
   /** `file`: the output path is the main file (siblings beside it); `folder`: a folder of files. */
@@ -81,6 +95,10 @@ export interface Backend<Lowerings = { readonly [K in OpName]: unknown }> {
   defaultOutput(stem: string): string;
   /** Flags of its own, e.g. ONNX's `--external-data-threshold`. */
   readonly flags: readonly BackendFlag[];
+}
+
+/** A backend: its {@link BackendInfo}, one lowering per IR op, and an emitter. */
+export interface Backend<Lowerings = { readonly [K in OpName]: unknown }> extends BackendInfo {
   /** One lowering per IR op (the registry's every op; a test checks none is missing). */
   readonly ops: Lowerings;
   /** Lowers a graph with its weights into the artifact's files. */

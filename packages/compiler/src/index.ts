@@ -1,6 +1,7 @@
 /** @rsc/compiler: spec language, validation, expansion, IR, shape inference, initial weights. */
 export * from "./backend.js";
 export * from "./canonical.js";
+export * from "./check-weights.js";
 export * from "./compile.js";
 export * from "./diagnostics.js";
 export * from "./diff/index.js";

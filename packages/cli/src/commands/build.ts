@@ -1,17 +1,15 @@
 /**
- * `rsc build <spec> --target onnx|... [-o out] [--seed N] [--weights model.json]`: compiles a spec
- * and writes a backend's artifact. Targets are a small table of lazily imported modules, so the
- * command registers without loading any backend; the weights (seeded or loaded) are decided here,
- * once, for every target.
+ * `rsc build <spec> --target onnx|tfjs [-o out] [--seed N] [--weights model.json]`: compiles a
+ * spec and writes a backend's artifact. One path for every backend (the compiler's Backend
+ * contract): the weights are decided here, once (seeded, or loaded and checked against the graph
+ * before any backend runs), the backend returns files, and the CLI writes them atomically. Each
+ * target is imported only when chosen; its flags are registered from its BackendInfo, which
+ * loads no backend, so start-up stays fast.
  */
 import { basename, extname } from "node:path";
-import {
-  type Diagnostic,
-  type Graph,
-  MAX_SEED,
-  type SpecInfo,
-  type WeightMap,
-} from "@rsc/compiler";
+import { ONNX_BACKEND_INFO } from "@rsc/backend-onnx/info";
+import { TFJS_BACKEND_INFO } from "@rsc/backend-tfjs/info";
+import type { Backend, BackendInfo, WeightMap } from "@rsc/compiler";
 import type { Command } from "commander";
 import {
   action,
@@ -22,162 +20,133 @@ import {
 } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { emitJson, type OutputOptions, printDiagnostics, say } from "../output.js";
+import { choiceOption, integerOption, seedOption } from "../flags.js";
+import { printDiagnostics, printJson, say } from "../output.js";
+import { RSC_VERSION } from "../version.js";
 
-/** Flags of `rsc build`. */
-export interface BuildFlags extends SpecFlags {
-  /** `--target`: a key of {@link BUILD_TARGETS}. */
+/** One `--target`: what is known before loading its backend, and how to load it. */
+interface BuildTarget {
+  readonly info: BackendInfo;
+  load(): Promise<Backend>;
+}
+
+/** The build targets, each backend imported only when chosen. */
+const BUILD_TARGETS: readonly BuildTarget[] = [
+  { info: ONNX_BACKEND_INFO, load: async () => (await import("@rsc/backend-onnx")).ONNX_BACKEND },
+  { info: TFJS_BACKEND_INFO, load: async () => (await import("@rsc/backend-tfjs")).TFJS_BACKEND },
+];
+
+const TARGET_NAMES = BUILD_TARGETS.map((t) => t.info.name);
+
+/** Flags of `rsc build`, parsed. */
+interface BuildFlags extends SpecFlags {
+  /** `--target`: one of {@link BUILD_TARGETS}' names. */
   readonly target: string;
   /** `-o, --output`: where to write; the target's default under `build/` when absent. */
   readonly output?: string;
   /** `--seed`: weight seed overriding the spec's `seed:`. */
-  readonly seed?: string;
+  readonly seed?: number;
   /** `--weights`: tfjs model.json (or its folder) to load weights from instead of seeding them. */
   readonly weights?: string;
-  /** `--external-data-threshold`: ONNX initializer bytes above which weights go to a .data file. */
-  readonly externalDataThreshold?: string;
+  /** The backends' own flags (BackendFlag.key), e.g. `externalDataThreshold`. */
+  readonly [backendFlag: string]: unknown;
 }
-
-/** Everything a target needs to write its artifact. */
-export interface BuildRequest {
-  /** The spec path as given. */
-  readonly spec: string;
-  readonly graph: Graph;
-  readonly info: SpecInfo;
-  /** Weights by Keras name, in Keras layout (seeded, or loaded with --weights). */
-  readonly weights: WeightMap;
-  /** The seed the weights came from; undefined when they were loaded from a file. */
-  readonly seed: number | undefined;
-  /** The weights file's name (no folder) when loaded with --weights. */
-  readonly weightsSource: string | undefined;
-  /** Output path (file or folder, as the target writes). */
-  readonly output: string;
-  readonly flags: BuildFlags;
-  readonly out: OutputOptions;
-}
-
-/** A file a target wrote. */
-export interface BuiltFile {
-  readonly path: string;
-  /** Size in bytes. */
-  readonly bytes: number;
-}
-
-/** What a target reports after writing its artifact atomically. */
-export interface BuildProduct {
-  readonly files: readonly BuiltFile[];
-  /** Target-specific figures for the JSON envelope (e.g. ONNX node count). */
-  readonly details?: Readonly<Record<string, string | number>>;
-  readonly diagnostics?: readonly Diagnostic[];
-}
-
-/** One `--target`: its default output and its writer. */
-export interface BuildTarget {
-  /** Default output path for a spec whose file stem is `stem`, e.g. `build/resnet50.onnx`. */
-  defaultOutput(stem: string): string;
-  /** Emits and writes (atomically) the artifact; throws CliError on bad input. */
-  build(request: BuildRequest): Promise<BuildProduct>;
-}
-
-/** The build targets, each imported only when chosen (start-up stays fast). */
-export const BUILD_TARGETS: Readonly<Record<string, () => Promise<BuildTarget>>> = {
-  onnx: async () => (await import("./build-onnx.js")).onnxTarget,
-  tfjs: async () => (await import("./build-tfjs.js")).tfjsTarget,
-};
 
 /** Registers `rsc build`. */
 export function registerBuild(program: Command): void {
-  withSpecFlags(
-    program
-      .command("build")
-      .description("compile a spec and write a backend artifact (an .onnx model, ...)")
-      .argument("<spec>", "spec file (YAML)")
-      .requiredOption("-t, --target <target>", `backend: ${Object.keys(BUILD_TARGETS).join(", ")}`)
-      .option("-o, --output <path>", "output path (default: build/<spec name>.<ext>)")
-      .option("--seed <n>", "weight seed (overrides the spec's seed:)")
-      .option(
-        "--weights <path>",
-        "load weights by Keras name from a tfjs model.json (or its folder)",
-      )
-      .option(
-        "--external-data-threshold <bytes>",
-        "onnx: weight bytes above which tensors go to <model>.onnx.data (default ~1.9 GB)",
-      ),
-  ).action(action((spec: string, flags: BuildFlags) => build(spec, flags)));
-}
-
-function parseSeed(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) > MAX_SEED)
-    throw new CliError(`--seed expects an integer from 0 to ${MAX_SEED}, got '${text}'`);
-  return Number(text);
+  const command = program
+    .command("build")
+    .description("compile a spec and write a backend artifact (an .onnx model, ...)")
+    .argument("<spec>", "spec file (YAML)")
+    .addOption(
+      choiceOption(
+        "-t, --target <target>",
+        `backend: ${TARGET_NAMES.join(", ")}`,
+        TARGET_NAMES,
+      ).makeOptionMandatory(),
+    )
+    .option("-o, --output <path>", "output path (default: build/<spec name>.<ext>)")
+    .addOption(seedOption("--seed <n>", "weight seed (overrides the spec's seed:)"))
+    .option(
+      "--weights <path>",
+      "load weights by Keras name from a tfjs model.json (or its folder)",
+    );
+  for (const { info } of BUILD_TARGETS)
+    for (const flag of info.flags)
+      command.addOption(integerOption(flag.flag, flag.description, flag));
+  withSpecFlags(command).action(action((spec: string, flags: BuildFlags) => build(spec, flags)));
 }
 
 async function build(spec: string, flags: BuildFlags): Promise<number> {
   const started = performance.now();
   const out = outputOptions(flags);
-  const load = BUILD_TARGETS[flags.target];
-  if (load === undefined) {
-    throw new CliError(
-      `unknown --target '${flags.target}' (expected ${Object.keys(BUILD_TARGETS).join(" or ")})`,
-    );
-  }
-  const seedFlag = parseSeed(flags.seed);
-  if (seedFlag !== undefined && flags.weights !== undefined)
+  const target = BUILD_TARGETS.find((t) => t.info.name === flags.target)!;
+  if (flags.seed !== undefined && flags.weights !== undefined)
     throw new CliError("--seed and --weights exclude each other (loaded weights have no seed)");
   const { graph, info, diagnostics } = compileOrThrow(spec, flags);
-  const target = await load();
 
   let weights: WeightMap;
   let seed: number | undefined;
   let weightsSource: string | undefined;
   if (flags.weights !== undefined) {
-    const { loadWeightsForGraph } = await import("../weights-file.js");
-    const loaded = loadWeightsForGraph(flags.weights, graph);
+    // Read and checked against the graph before any backend is loaded.
+    const { loadGraphWeights } = await import("../trained-weights.js");
+    const loaded = loadGraphWeights(flags.weights, graph);
     weights = loaded.weights;
     weightsSource = basename(loaded.file);
   } else {
     const { seededWeights } = await import("@rsc/compiler");
-    seed = seedFlag ?? info.seed;
-    // Generated tensor by tensor as the target consumes them, never all held at once.
+    seed = flags.seed ?? info.seed;
+    // Generated tensor by tensor as the backend consumes them, never all held at once.
     weights = seededWeights(graph, seed);
   }
+  const backend = await target.load();
 
-  const stem = basename(spec, extname(spec));
-  const output = flags.output ?? target.defaultOutput(stem);
-  const product = await target.build({
-    spec,
-    graph,
-    info,
-    weights,
-    seed,
-    weightsSource,
-    output,
-    flags,
-    out,
+  const backendFlags: Record<string, number> = {};
+  for (const flag of backend.flags) {
+    const value = flags[flag.key];
+    if (typeof value === "number") backendFlags[flag.key] = value;
+  }
+  const output = flags.output ?? backend.defaultOutput(basename(spec, extname(spec)));
+  const result = await backend.emit(graph, weights, {
+    outputName: basename(output),
+    producerVersion: RSC_VERSION,
+    specHash: info.hash,
+    ...(seed === undefined ? {} : { seed }),
+    ...(weightsSource === undefined ? {} : { weightsSource }),
+    flags: backendFlags,
   });
+  if (result.files === undefined) {
+    throw new CliError(
+      `the model cannot be lowered for --target ${backend.name}`,
+      ExitCode.SpecError,
+      result.diagnostics,
+    );
+  }
+  const { writeArtifact } = await import("../write-artifact.js");
+  const files = await writeArtifact(backend.artifact, output, result.files, out);
   const seconds = (performance.now() - started) / 1000;
-  const all = [...diagnostics, ...(product.diagnostics ?? [])];
-  const params = product.details?.["params"];
+  const all = [...diagnostics, ...result.diagnostics];
+  const params = result.stats["params"];
   if (out.json) {
-    emitJson({
+    printJson({
       command: "build",
       ok: true,
       diagnostics: all,
       result: {
         target: flags.target,
         spec,
-        files: product.files,
+        files,
         seed: seed ?? null,
         weights: flags.weights ?? null,
         specHash: info.hash,
         seconds: Number(seconds.toFixed(3)),
-        ...product.details,
+        ...result.stats,
       },
     });
   } else {
     printDiagnostics(all, out);
-    for (const file of product.files) say(`wrote ${file.path} (${formatBytes(file.bytes)})`);
+    for (const file of files) say(`wrote ${file.path} (${formatBytes(file.bytes)})`);
     const what = [
       typeof params === "number" ? `${params.toLocaleString("en-US")} params` : undefined,
       seed === undefined ? `weights from ${flags.weights}` : `seed ${seed}`,
@@ -189,7 +158,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
 }
 
 /** `94.4 MB`-style sizes (decimal units, as `ls -h --si`). */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
   const units = ["kB", "MB", "GB", "TB"];
   let value = bytes;

@@ -3,7 +3,13 @@
  * Exit 0 when all are clean, 1 when any has errors, 2 when a file cannot be read (the other
  * files are still checked, so one run reports everything).
  */
-import { compileFile, type Diagnostic, graphParamCounts, hasErrors } from "@rsc/compiler";
+import {
+  compileFile,
+  type Diagnostic,
+  formatCount,
+  graphParamCounts,
+  hasErrors,
+} from "@rsc/compiler";
 import type { Command } from "commander";
 import {
   action,
@@ -15,8 +21,7 @@ import {
 } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { emitJson, printDiagnostics, say, style } from "../output.js";
-import { formatCount } from "../summary-table.js";
+import { printDiagnostics, printJson, say, style } from "../output.js";
 
 /** What `rsc check --json` reports for one file. */
 export interface CheckedFile {
@@ -87,7 +92,7 @@ function check(specs: readonly string[], flags: SpecFlags): number {
     }
   }
   if (out.json) {
-    emitJson({
+    printJson({
       command: "check",
       ok: status === ExitCode.Ok,
       diagnostics: files.flatMap((f) => f.diagnostics),

@@ -1,20 +1,14 @@
 /**
  * `rsc evaluate <model dir> --data <file.h5>`: loss and accuracy of a trained tfjs model (the
- * folder `rsc train` writes) on a split of a SIGNS-style HDF5 file. Flags only here.
+ * folder `rsc train` writes) on a split of a SIGNS-style HDF5 file. Flags only here; the work is
+ * in train/run-evaluate.ts.
  */
 import type { Command } from "commander";
 import { action } from "../command-kit.js";
-import { RUNTIME_CHOICES } from "./train-shared.js";
-
-/** Flags of `rsc evaluate`. */
-export interface EvaluateFlags {
-  readonly data: string;
-  readonly split?: string;
-  readonly batchSize?: string;
-  readonly runtime?: string;
-  readonly json?: boolean;
-  readonly color?: boolean;
-}
+import { DATA_SPLITS } from "../data-h5.js";
+import { BATCH_RANGE, choiceOption, integerOption } from "../flags.js";
+import type { EvaluateFlags } from "../train/run-evaluate.js";
+import { RUNTIME_CHOICES } from "../train/tfjs-runtime.js";
 
 /** Registers `rsc evaluate`. */
 export function registerEvaluate(program: Command): void {
@@ -23,14 +17,27 @@ export function registerEvaluate(program: Command): void {
     .description("loss and accuracy of a trained tfjs model folder on an HDF5 data set")
     .argument("<model-dir>", "folder with model.json and weight shards (from rsc train)")
     .requiredOption("--data <file>", "HDF5 file with test_set_x/test_set_y (or train_set_*)")
-    .option("--split <name>", "which split to evaluate: test or train", "test")
-    .option("--batch-size <n>", "examples per step", "32")
-    .option("--runtime <name>", `tfjs runtime: ${RUNTIME_CHOICES.join(", ")}`, "auto")
+    .addOption(
+      choiceOption("--split <name>", "which split to evaluate: test or train", DATA_SPLITS, {
+        fallback: "test",
+      }),
+    )
+    .addOption(integerOption("--batch-size <n>", "examples per step", BATCH_RANGE, 32))
+    .addOption(
+      choiceOption(
+        "--runtime <name>",
+        `tfjs runtime: ${RUNTIME_CHOICES.join(", ")}`,
+        RUNTIME_CHOICES,
+        {
+          fallback: "auto",
+        },
+      ),
+    )
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(
       action(async (dir: string, flags: EvaluateFlags) => {
-        const { runEvaluate } = await import("./evaluate-run.js");
+        const { runEvaluate } = await import("../train/run-evaluate.js");
         return runEvaluate(dir, flags);
       }),
     );

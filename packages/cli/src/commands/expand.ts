@@ -14,7 +14,7 @@ import {
 } from "../command-kit.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { emit, printDiagnostics, say } from "../output.js";
+import { printDiagnostics, printOut, say } from "../output.js";
 
 /** Flags of `rsc expand`. */
 interface ExpandFlags extends SpecFlags {
@@ -41,7 +41,7 @@ export function registerExpand(program: Command): void {
         header: `Expanded by \`rsc expand ${spec}${sets}\`: every block, stage and parameter resolved.`,
       });
       printDiagnostics(diagnostics, out);
-      if (flags.output === undefined) emit(text);
+      if (flags.output === undefined) printOut(text);
       else {
         writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`);
         say(`wrote ${flags.output}`);

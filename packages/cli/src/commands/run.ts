@@ -4,22 +4,27 @@
  * the output shapes, the top classes and the latency. onnxruntime loads inside the action only.
  */
 import { readFileSync } from "node:fs";
+import { shapeSize } from "@rsc/compiler";
 import type { Command } from "commander";
 import { action, outputOptions, requireReadable } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { emit, emitJson, say, style } from "../output.js";
+import { BATCH_RANGE, choiceOption, integerOption, seedOption } from "../flags.js";
+import { printJson, printOut, say, style } from "../output.js";
 
-/** Flags of `rsc run`. */
-export interface RunFlags {
-  readonly ep: string;
-  readonly batch: string;
+/** `--ep` values: auto (CUDA when installed), cuda, cpu. */
+const EXECUTION_PROVIDERS = ["auto", "cuda", "cpu"] as const;
+
+/** Flags of `rsc run`, parsed. */
+interface RunFlags {
+  readonly ep: (typeof EXECUTION_PROVIDERS)[number];
+  readonly batch: number;
   readonly input?: string;
-  readonly runs: string;
-  readonly top: string;
-  readonly seed: string;
-  /** onnxruntime intra-op threads on the CPU; "0" for its default (one per core). */
-  readonly threads: string;
+  readonly runs: number;
+  readonly top: number;
+  readonly seed: number;
+  /** onnxruntime intra-op threads on the CPU; 0 for its default (one per core). */
+  readonly threads: number;
   readonly json?: boolean;
   readonly color?: boolean;
 }
@@ -63,25 +68,37 @@ export function registerRun(program: Command): void {
     .command("run")
     .description("run an ONNX model with onnxruntime: output shapes, top classes, latency")
     .argument("<model>", "model file (.onnx)")
-    .option("--ep <provider>", "execution provider: auto (CUDA when installed), cuda, cpu", "auto")
-    .option("--batch <n>", "batch size of the random input", "1")
+    .addOption(
+      choiceOption(
+        "--ep <provider>",
+        "execution provider: auto (CUDA when installed), cuda, cpu",
+        EXECUTION_PROVIDERS,
+        { fallback: "auto" },
+      ),
+    )
+    .addOption(integerOption("--batch <n>", "batch size of the random input", BATCH_RANGE, 1))
     .option(
       "--input <file.npy>",
       "input tensor (float32, NHWC with the batch first) instead of random",
     )
-    .option("--runs <n>", "timed runs after the first", "10")
-    .option("--top <k>", "classes to show per example", "5")
-    .option("--seed <n>", "seed of the random input", "0")
-    .option("--threads <n>", "threads per operator on the CPU (0: one per core)", "0")
+    .addOption(
+      integerOption("--runs <n>", "timed runs after the first", { min: 0, max: 1_000_000 }, 10),
+    )
+    .addOption(
+      integerOption("--top <k>", "classes to show per example", { min: 1, max: 1_000_000 }, 5),
+    )
+    .addOption(seedOption("--seed <n>", "seed of the random input", 0))
+    .addOption(
+      integerOption(
+        "--threads <n>",
+        "threads per operator on the CPU (0: one per core)",
+        { min: 0, max: 1024 },
+        0,
+      ),
+    )
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(action((model: string, flags: RunFlags) => run(model, flags)));
-}
-
-function positive(flag: string, text: string, min = 1): number {
-  if (!/^\d+$/.test(text) || Number(text) < min)
-    throw new CliError(`${flag} expects an integer >= ${min}, got '${text}'`);
-  return Number(text);
 }
 
 function dataError(file: string, code: "RSC500" | "RSC501", message: string): CliError {
@@ -92,20 +109,14 @@ function dataError(file: string, code: "RSC500" | "RSC501", message: string): Cl
 
 async function run(model: string, flags: RunFlags): Promise<number> {
   const out = outputOptions(flags);
-  if (!["auto", "cuda", "cpu"].includes(flags.ep))
-    throw new CliError(`--ep expects auto, cuda or cpu, got '${flags.ep}'`);
-  const batch = positive("--batch", flags.batch);
-  const runs = positive("--runs", flags.runs, 0);
-  const top = positive("--top", flags.top);
-  const seed = positive("--seed", flags.seed, 0);
-  const threads = positive("--threads", flags.threads, 0);
+  const { batch, runs, top, seed, threads } = flags;
   requireReadable(model, "model");
   if (flags.input !== undefined) requireReadable(flags.input, "input");
 
   const runtime = await import("@rsc/backend-onnx/runtime");
   let selected: Awaited<ReturnType<typeof runtime.createSession>>;
   try {
-    selected = await runtime.createSession(model, flags.ep as "auto" | "cuda" | "cpu", threads);
+    selected = await runtime.createSession(model, flags.ep, threads);
   } catch (error) {
     if (error instanceof runtime.RuntimeUnavailableError) throw new CliError(error.message);
     const reason = String((error as Error).message ?? error).split("\n")[0];
@@ -127,7 +138,7 @@ async function run(model: string, flags: RunFlags): Promise<number> {
         throw new CliError(
           `--input gives one tensor; the model has ${session.inputNames.length} inputs`,
         );
-      const { NpyError, parseNpy } = await import("./run-npy.js");
+      const { NpyError, parseNpy } = await import("../npy.js");
       let array: { shape: readonly number[]; data: Float32Array };
       try {
         array = parseNpy(readFileSync(flags.input));
@@ -155,7 +166,7 @@ async function run(model: string, flags: RunFlags): Promise<number> {
     } else {
       const { uniformStream } = await import("@rsc/compiler");
       const next = uniformStream(seed, meta.name);
-      data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+      data = new Float32Array(shapeSize(dims));
       for (let i = 0; i < data.length; i++) data[i] = next();
     }
     feeds[meta.name] = new ort.Tensor("float32", data, dims);
@@ -185,7 +196,7 @@ async function run(model: string, flags: RunFlags): Promise<number> {
     runs,
   };
   if (out.json) {
-    emitJson({ command: "run", ok: true, diagnostics: [], result });
+    printJson({ command: "run", ok: true, diagnostics: [], result });
     return ExitCode.Ok;
   }
   const lines: string[] = [];
@@ -202,18 +213,14 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   lines.push(
     `latency first run ${latency.firstMs.toFixed(2)} ms, median ${latency.medianMs.toFixed(2)} ms of ${runs} runs (batch ${inputs[0]?.shape[0] ?? batch})`,
   );
-  emit(lines.join("\n"));
+  printOut(lines.join("\n"));
   return ExitCode.Ok;
 }
 
 const round = (ms: number) => Number(ms.toFixed(3));
 
 /** The `k` best classes of the first (up to 3) examples of a `[batch, classes]` output. */
-export function topClasses(
-  data: Float32Array,
-  [n, classes]: readonly number[],
-  k: number,
-): TopClasses[] {
+function topClasses(data: Float32Array, [n, classes]: readonly number[], k: number): TopClasses[] {
   const out: TopClasses[] = [];
   for (let e = 0; e < Math.min(n!, 3); e++) {
     const row = Array.from(data.subarray(e * classes!, (e + 1) * classes!), (score, index) => ({

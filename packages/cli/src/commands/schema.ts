@@ -6,8 +6,9 @@
 import { specSchema } from "@rsc/compiler";
 import type { Command } from "commander";
 import { action } from "../command-kit.js";
+import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { emit, say } from "../output.js";
+import { printOut, say } from "../output.js";
 
 /** Flags of `rsc schema`. */
 interface SchemaFlags {
@@ -25,12 +26,12 @@ export function registerSchema(program: Command): void {
     .action(
       action((flags: SchemaFlags) => {
         const text = `${JSON.stringify(specSchema(), null, 2)}\n`;
-        if (flags.output === undefined) emit(text);
+        if (flags.output === undefined) printOut(text);
         else {
           writeFileAtomic(flags.output, text);
           say(`wrote ${flags.output}`);
         }
-        return 0;
+        return ExitCode.Ok;
       }),
     );
 }

@@ -10,7 +10,8 @@ import {
   type SpecFlags,
   withSpecFlags,
 } from "../command-kit.js";
-import { emit, emitJson, printDiagnostics } from "../output.js";
+import { ExitCode } from "../exit-codes.js";
+import { printDiagnostics, printJson, printOut } from "../output.js";
 import { formatSummary, summarize } from "../summary-table.js";
 
 /** Registers `rsc summary`. */
@@ -26,13 +27,13 @@ export function registerSummary(program: Command): void {
       const { graph, diagnostics } = compileOrThrow(spec, flags);
       const summary = summarize(graph);
       if (out.json) {
-        emitJson({ command: "summary", ok: true, diagnostics, result: summary });
+        printJson({ command: "summary", ok: true, diagnostics, result: summary });
       } else {
         // Warnings only: errors ended the command in compileOrThrow.
         printDiagnostics(diagnostics, out);
-        emit(formatSummary(summary));
+        printOut(formatSummary(summary));
       }
-      return 0;
+      return ExitCode.Ok;
     }),
   );
 }

@@ -1,5 +1,5 @@
 /** Mermaid flowchart text of a picture (renders in GitHub markdown inside a ```mermaid fence). */
-import type { Picture } from "./graph-model.js";
+import type { Picture } from "./picture.js";
 
 /** Escapes text for a quoted Mermaid label (entity codes, as Mermaid documents). */
 function mermaidText(text: string): string {

@@ -1,4 +1,4 @@
-/** The work of `rsc diff`, loaded on demand (see diff.ts for the command's contract). */
+/** The work of `rsc diff`, loaded on demand (see commands/diff.ts for the command's contract). */
 import { isAbsolute, relative } from "node:path";
 import {
   type ArchDiff,
@@ -14,8 +14,8 @@ import { outputOptions, parseSet, requireReadable } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { resolveSpecSource } from "../git-source.js";
-import { emit, emitJson, printDiagnostics, style, useColor } from "../output.js";
-import type { DiffFlags } from "./diff.js";
+import { printDiagnostics, printJson, printOut, style, useColor } from "../output.js";
+import type { DiffFlags } from "./formats.js";
 
 /** Compiles one side; spec errors end the command with exit 2 (exit 1 means "they differ"). */
 function compileSide(arg: string, set: Record<string, string>, flags: DiffFlags): Graph {
@@ -33,7 +33,7 @@ function compileSide(arg: string, set: Record<string, string>, flags: DiffFlags)
 }
 
 /** Whether the diff meets the `--fail-on` condition. */
-export function failsOn(diff: ArchDiff, failOn: DiffFlags["failOn"]): boolean {
+function failsOn(diff: ArchDiff, failOn: DiffFlags["failOn"]): boolean {
   switch (failOn) {
     case "weights":
       return diff.weights.verdict !== "all";
@@ -66,14 +66,14 @@ export function runDiff(oldArg: string, newArg: string, flags: DiffFlags): numbe
   });
   const status = failsOn(diff, flags.failOn) ? ExitCode.SpecError : ExitCode.Ok;
   if (flags.json) {
-    emitJson({ command: "diff", ok: status === ExitCode.Ok, diagnostics: [], result: diff });
+    printJson({ command: "diff", ok: status === ExitCode.Ok, diagnostics: [], result: diff });
   } else if (flags.format === "json") {
-    emit(JSON.stringify(diff, null, 2));
+    printOut(JSON.stringify(diff, null, 2));
   } else if (flags.format === "markdown") {
-    emit(renderDiffMarkdown(diff));
+    printOut(renderDiffMarkdown(diff));
   } else {
     const color = useColor(flags.color, process.stdout);
-    emit(renderDiffText(diff, { paint: (role, text) => PAINT[role](text, color) }));
+    printOut(renderDiffText(diff, { paint: (role, text) => PAINT[role](text, color) }));
   }
   return status;
 }

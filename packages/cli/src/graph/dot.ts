@@ -1,5 +1,5 @@
 /** Graphviz DOT text of a picture: rounded record boxes, top to bottom, like Keras's plot_model. */
-import type { Picture } from "./graph-model.js";
+import type { Picture } from "./picture.js";
 
 /** Escapes text for a record label field (`{ } | < > "` and backslashes are special there). */
 function recordText(text: string): string {

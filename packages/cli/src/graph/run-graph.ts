@@ -1,16 +1,16 @@
-/** The work of `rsc graph`, loaded on demand (see graph.ts for the command's contract). */
+/** The work of `rsc graph`, loaded on demand (see commands/graph.ts for the command's contract). */
 import { extname } from "node:path";
 import { compileOrThrow, outputOptions } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { emit, printDiagnostics, say } from "../output.js";
-import type { GraphFlags } from "./graph.js";
-import { pictureToDot } from "./graph-dot.js";
-import { pictureToMermaid } from "./graph-mermaid.js";
-import { buildPicture } from "./graph-model.js";
+import { printDiagnostics, printOut, say } from "../output.js";
+import { pictureToDot } from "./dot.js";
+import type { GraphFlags, GraphFormat } from "./formats.js";
+import { pictureToMermaid } from "./mermaid.js";
+import { buildPicture } from "./picture.js";
 
-const BY_EXTENSION: Readonly<Record<string, "svg" | "dot" | "mermaid">> = {
+const BY_EXTENSION: Readonly<Record<string, GraphFormat>> = {
   ".svg": "svg",
   ".dot": "dot",
   ".gv": "dot",
@@ -19,9 +19,7 @@ const BY_EXTENSION: Readonly<Record<string, "svg" | "dot" | "mermaid">> = {
 };
 
 /** The format: `--format`, else the output file's extension, else svg. */
-export function graphFormat(
-  flags: Pick<GraphFlags, "format" | "output">,
-): "svg" | "dot" | "mermaid" {
+export function graphFormat(flags: Pick<GraphFlags, "format" | "output">): GraphFormat {
   if (flags.format !== undefined) return flags.format;
   if (flags.output === undefined) return "svg";
   const format = BY_EXTENSION[extname(flags.output).toLowerCase()];
@@ -34,7 +32,7 @@ export function graphFormat(
 }
 
 /** Renders DOT to SVG with Graphviz compiled to WebAssembly. */
-export async function dotToSvg(dot: string): Promise<string> {
+async function dotToSvg(dot: string): Promise<string> {
   const { instance } = await import("@viz-js/viz");
   const viz = await instance();
   const result = viz.render(dot, { format: "svg", engine: "dot" });
@@ -56,7 +54,7 @@ export async function runGraph(spec: string, flags: GraphFlags): Promise<number>
   const dot = format === "mermaid" ? "" : pictureToDot(picture);
   const text =
     format === "mermaid" ? pictureToMermaid(picture) : format === "dot" ? dot : await dotToSvg(dot);
-  if (flags.output === undefined) emit(text);
+  if (flags.output === undefined) printOut(text);
   else {
     writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`);
     say(`wrote ${flags.output} (${picture.nodes.length} boxes)`);

@@ -2,6 +2,7 @@
  * Reads NumPy `.npy` files (format 1.0-3.0): a little-endian float32 (or float64, converted)
  * C-order array, as `numpy.save` writes it. Used by `rsc run --input`.
  */
+import { shapeSize } from "@rsc/compiler";
 
 /** An array read from a .npy file. */
 export interface NpyArray {
@@ -35,7 +36,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s !== "")
     .map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = shapeSize(shape);
   const offset = start + headerLength;
   const width = descr === "<f4" ? 4 : descr === "<f8" ? 8 : 0;
   if (width === 0)

@@ -32,7 +32,7 @@ export interface Picture {
 }
 
 /** A shape as Keras prints it, batch first: `(None, 64, 64, 3)`. */
-export function kerasShape(shape: Shape): string {
+function kerasShape(shape: Shape): string {
   return `(None, ${shape.join(", ")})`;
 }
 

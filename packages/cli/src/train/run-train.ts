@@ -7,16 +7,31 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { type Graph, initWeights, type Shape, uniformStream } from "@rsc/compiler";
-import { compileOrThrow, outputOptions, requireReadable } from "../command-kit.js";
+import { bytesFile, type Graph, initWeights, type Shape, uniformStream } from "@rsc/compiler";
+import { compileOrThrow, outputOptions, requireReadable, type SpecFlags } from "../command-kit.js";
 import { checkFitsModel, readImageDataset } from "../data-h5.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { writeDirAtomic } from "../fs-atomic.js";
-import { emitJson, printDiagnostics, say } from "../output.js";
+import { checkOutputDir, writeDirAtomic } from "../fs-atomic.js";
+import { printDiagnostics, printJson, say } from "../output.js";
 import { RSC_VERSION } from "../version.js";
-import type { TrainFlags } from "./train.js";
-import { activateRuntime, checkOutputDir, parseRuntime, toTensors } from "./train-shared.js";
+import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
+
+/** Flags of `rsc train`, parsed. */
+export interface TrainFlags extends SpecFlags {
+  readonly data: string;
+  readonly epochs: number;
+  /** Examples per training step. */
+  readonly batchSize: number;
+  /** Fraction of the training set held out for validation, in [0, 1). */
+  readonly valSplit: number;
+  /** Adam learning rate (> 0). */
+  readonly lr: number;
+  /** Seed of the initial weights and the shuffling; the spec's seed when absent. */
+  readonly seed?: number;
+  readonly out?: string;
+  readonly runtime: RuntimeFlag;
+}
 
 /** Metrics of one finished epoch, as train-log.json records them. */
 export interface EpochRecord {
@@ -64,29 +79,8 @@ export interface TrainLog {
   readonly complete: boolean;
 }
 
-function positiveInt(flag: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) {
-    throw new CliError(`${flag} must be an integer >= ${min}, got '${value}'`);
-  }
-  return n;
-}
-
-function number(
-  flag: string,
-  value: string | undefined,
-  ok: (n: number) => boolean,
-  what: string,
-): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === "" || !Number.isFinite(n) || !ok(n)) {
-    throw new CliError(`${flag} must be ${what}, got '${value}'`);
-  }
-  return n;
-}
-
 /** The model's one NHWC input shape and its class count (units of its one rank-1 output). */
-export function modelInterface(graph: Graph): { inputShape: Shape; classes: number } {
+function modelInterface(graph: Graph): { inputShape: Shape; classes: number } {
   const inputNode = graph.nodes.find((n) => n.name === graph.inputs[0]);
   const outputNode = graph.nodes.find((n) => n.name === graph.outputs[0]);
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1 || !inputNode || !outputNode) {
@@ -101,7 +95,7 @@ export function modelInterface(graph: Graph): { inputShape: Shape; classes: numb
 }
 
 /** A seeded permutation of 0..n-1 (Fisher-Yates on the compiler's per-name uniform stream). */
-export function permutation(n: number, seed: number, epoch: number): Int32Array {
+function permutation(n: number, seed: number, epoch: number): Int32Array {
   const next = uniformStream(seed, `rsc-train/shuffle/epoch-${epoch}`);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -116,20 +110,11 @@ export function permutation(n: number, seed: number, epoch: number): Int32Array 
 /** Runs `rsc train`; returns the exit status. */
 export async function runTrain(spec: string, flags: TrainFlags): Promise<number> {
   const out = outputOptions(flags);
-  const epochs = positiveInt("--epochs", flags.epochs, 1);
-  const batchSize = positiveInt("--batch-size", flags.batchSize, 1);
-  const valSplit = number(
-    "--val-split",
-    flags.valSplit,
-    (n) => n >= 0 && n < 1,
-    "a fraction in [0, 1)",
-  );
-  const learningRate = number("--lr", flags.lr, (n) => n > 0, "a positive number");
-  const runtimeFlag = parseRuntime(flags.runtime);
+  const { epochs, batchSize, valSplit, lr: learningRate } = flags;
   requireReadable(flags.data, "data file");
   const { graph, info, diagnostics } = compileOrThrow(spec, flags);
   if (!out.json) printDiagnostics(diagnostics, out);
-  const seed = flags.seed === undefined ? info.seed : positiveInt("--seed", flags.seed, 0);
+  const seed = flags.seed ?? info.seed;
   const outDir = flags.out ?? join("build", `${basename(spec, extname(spec))}-trained`);
   const { inputShape, classes } = modelInterface(graph);
   checkOutputDir(outDir);
@@ -140,7 +125,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const trainCount = data.count - valCount;
   if (trainCount < 1) throw new CliError(`--val-split ${valSplit} leaves no training examples`);
 
-  const runtime = await activateRuntime(runtimeFlag, { quiet: out.json });
+  const runtime = await activateRuntime(flags.runtime, { quiet: out.json });
   const { tf, lowerGraph, saveArtifacts } = await import("@rsc/backend-tfjs");
   const lowered = lowerGraph(graph, initWeights(graph, seed));
   if (lowered.model === undefined) {
@@ -234,12 +219,15 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     });
     const trainLog: TrainLog = { ...log, epochs: records, complete: epoch === epochs };
     files.set("train-log.json", new TextEncoder().encode(`${JSON.stringify(trainLog, null, 2)}\n`));
-    writeDirAtomic(outDir, files);
+    writeDirAtomic(
+      outDir,
+      [...files].map(([name, bytes]) => bytesFile(name, bytes)),
+    );
     if (!out.json) say(formatEpoch(record, epochs));
   }
   model.dispose();
   if (out.json) {
-    emitJson({
+    printJson({
       command: "train",
       ok: true,
       diagnostics,
@@ -252,7 +240,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
 }
 
 /** One line per epoch: `epoch 2/10  loss 0.8123  acc 0.700  val_loss ...  val_acc ...  3.2s`. */
-export function formatEpoch(r: EpochRecord, epochs: number): string {
+function formatEpoch(r: EpochRecord, epochs: number): string {
   const parts = [
     `epoch ${r.epoch}/${epochs}`,
     `loss ${r.loss.toFixed(4)}`,

@@ -1,0 +1,124 @@
+/**
+ * The work of `rsc evaluate`: read a tfjs model folder (the one reader of the artifacts format),
+ * build the model from its topology, check its weights with the compiler's one check (the same
+ * messages as `rsc build --weights`), check the data fits, evaluate.
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { Diagnostic } from "@rsc/compiler";
+import { outputOptions, requireReadable } from "../command-kit.js";
+import { checkFitsModel, type DataSplit, readImageDataset } from "../data-h5.js";
+import { CliError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { printJson, printOut } from "../output.js";
+import { checkTrainedWeights, readTrainedArtifacts } from "../trained-weights.js";
+import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
+
+/** Flags of `rsc evaluate`, parsed. */
+export interface EvaluateFlags {
+  readonly data: string;
+  readonly split: DataSplit;
+  /** Examples per step. */
+  readonly batchSize: number;
+  readonly runtime: RuntimeFlag;
+  readonly json?: boolean;
+  readonly color?: boolean;
+}
+
+/** What `rsc evaluate` reports. */
+export interface EvaluateResult {
+  readonly model: string;
+  readonly data: string;
+  readonly split: DataSplit;
+  /** Number of examples evaluated. */
+  readonly examples: number;
+  /** Mean categorical cross-entropy. */
+  readonly loss: number;
+  /** Fraction of examples whose arg-max prediction is the label, in [0, 1]. */
+  readonly accuracy: number;
+}
+
+/** A model-folder error at model.json (exit 1). */
+function modelError(file: string, code: "RSC401" | "RSC500", message: string): CliError {
+  const d: Diagnostic = { severity: "error", code, message, file, line: 1, column: 1 };
+  return new CliError(`${file}: ${message}`, ExitCode.SpecError, [d]);
+}
+
+/** Runs `rsc evaluate`; returns the exit status. */
+export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<number> {
+  const out = outputOptions(flags);
+  requireReadable(flags.data, "data file");
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new CliError(`model folder ${dir}: no such folder`);
+  }
+  if (!isDir) throw new CliError(`model folder ${dir}: is not a folder`);
+  const artifacts = readTrainedArtifacts(dir, "model file", { layersModel: true });
+  const data = await readImageDataset(flags.data, flags.split);
+
+  await activateRuntime(flags.runtime, { quiet: out.json });
+  const { tf, tfl } = await import("@rsc/backend-tfjs");
+  const file = join(dir, "model.json");
+  let model: Awaited<ReturnType<typeof tfl.models.modelFromJSON>>;
+  try {
+    model = await tfl.models.modelFromJSON({
+      modelTopology: artifacts.json
+        .modelTopology as import("@rsc/backend-tfjs").tf.io.ModelJSON["modelTopology"],
+    });
+  } catch (error) {
+    throw modelError(
+      file,
+      "RSC500",
+      `tfjs cannot build the model's topology: ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+  // A variable's shape is fully known once the model is built (null only for a batch dimension).
+  const variables = model.weights.map((v) => ({
+    name: v.originalName,
+    shape: v.shape as number[],
+  }));
+  const weights = checkTrainedWeights(artifacts, {
+    name: model.name,
+    weights: variables.map((v) => ({ ...v, layer: v.name.split("/")[0]! })),
+  });
+  const values = variables.map((v) => tf.tensor(weights.get(v.name)!, v.shape));
+  model.setWeights(values);
+  tf.dispose(values);
+
+  const inputShape = model.inputs[0]!.shape.slice(1) as number[];
+  const outputShape = model.outputs[0]!.shape;
+  if (model.inputs.length !== 1 || model.outputs.length !== 1 || outputShape.length !== 2) {
+    throw modelError(
+      file,
+      "RSC401",
+      "rsc evaluate needs a classifier with one input and one [batch, classes] output",
+    );
+  }
+  const classes = outputShape[1]!;
+  checkFitsModel(data, inputShape, classes);
+  model.compile({ optimizer: "adam", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const { x, y } = await toTensors(data, classes);
+  const scores = model.evaluate(x, y, {
+    batchSize: flags.batchSize,
+  }) as import("@rsc/backend-tfjs").tf.Scalar[];
+  const [loss, accuracy] = scores.map((s) => s.dataSync()[0]!);
+  x.dispose();
+  y.dispose();
+  model.dispose();
+  const result: EvaluateResult = {
+    model: dir,
+    data: flags.data,
+    split: flags.split,
+    examples: data.count,
+    loss: loss!,
+    accuracy: accuracy!,
+  };
+  if (out.json) printJson({ command: "evaluate", ok: true, diagnostics: [], result });
+  else
+    printOut(
+      `loss ${result.loss.toFixed(4)}  accuracy ${result.accuracy.toFixed(4)}  (${result.examples} examples, ${flags.split} split of ${flags.data})`,
+    );
+  return ExitCode.Ok;
+}

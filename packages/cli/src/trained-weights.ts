@@ -1,0 +1,98 @@
+/**
+ * Trained weights for a command: read with the one reader of the tfjs artifacts format
+ * (@rsc/backend-tfjs/artifacts-format, which loads no tfjs) and checked against the model with the
+ * compiler's one check, before any backend runs. Errors, the same for every command:
+ * - a file that cannot be read (model.json or a shard): exit 2, `<what> <path>: no such file`;
+ * - malformed artifacts: RSC500 at the entry of model.json at fault, exit 1;
+ * - weights that do not fit the model (missing, extra, wrong shape): one RSC401 each, exit 1.
+ */
+import { join } from "node:path";
+import {
+  ArtifactsError,
+  layersTopology,
+  locateIn,
+  MODEL_JSON,
+  readArtifacts,
+  type TfjsArtifacts,
+} from "@rsc/backend-tfjs/artifacts-format";
+import {
+  checkWeights,
+  type Diagnostic,
+  type ExpectedWeight,
+  expectedWeights,
+  type Graph,
+  type WeightMap,
+} from "@rsc/compiler";
+import { CliError, unreadableReason } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
+
+/**
+ * Reads tfjs artifacts (`path`: a model.json or its folder). `what` names model.json in I/O
+ * errors, e.g. `weights file`; with `layersModel`, model.json must hold a layers-model topology.
+ */
+export function readTrainedArtifacts(
+  path: string,
+  what: string,
+  { layersModel = false }: { readonly layersModel?: boolean } = {},
+): TfjsArtifacts {
+  try {
+    const artifacts = readArtifacts(path);
+    if (layersModel) layersTopology(artifacts);
+    return artifacts;
+  } catch (error) {
+    if (!(error instanceof ArtifactsError)) throw error;
+    if (error.kind === "unreadable") {
+      const reason =
+        error.errno === undefined ? error.reason : unreadableReason({ code: error.errno });
+      const modelJson = error.file === path || error.file === join(path, MODEL_JSON);
+      const which = modelJson ? what : "weight shard";
+      throw new CliError(`${which} ${error.file}: ${reason}`);
+    }
+    const d: Diagnostic = {
+      severity: "error",
+      code: "RSC500",
+      message: error.reason,
+      file: error.file,
+      line: error.line,
+      column: error.column,
+    };
+    throw new CliError(`${error.file}: ${error.reason}`, ExitCode.SpecError, [d]);
+  }
+}
+
+/**
+ * Checks read weights against the weights a model needs; throws CliError (exit 1) listing every
+ * problem. Returns the weights in the model's order.
+ */
+export function checkTrainedWeights(
+  artifacts: TfjsArtifacts,
+  model: { readonly name: string; readonly weights: readonly ExpectedWeight[] },
+): WeightMap {
+  const { file, text } = artifacts;
+  const check = checkWeights(model, artifacts.weights, {
+    file,
+    locate: (needle) => locateIn(text, needle),
+  });
+  if (check.weights === undefined) {
+    const n = check.diagnostics.length;
+    throw new CliError(
+      `${n} weight${n === 1 ? "" : "s"} of ${file} do not match the model`,
+      ExitCode.SpecError,
+      check.diagnostics,
+    );
+  }
+  return check.weights;
+}
+
+/** Reads and checks the trained weights of `graph` (`rsc build --weights`). */
+export function loadGraphWeights(
+  path: string,
+  graph: Graph,
+): { readonly file: string; readonly weights: WeightMap } {
+  const artifacts = readTrainedArtifacts(path, "weights file");
+  const weights = checkTrainedWeights(artifacts, {
+    name: graph.name,
+    weights: expectedWeights(graph),
+  });
+  return { file: artifacts.file, weights };
+}
