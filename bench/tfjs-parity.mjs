@@ -74,7 +74,7 @@ for (const name of values.specs.split(",")) {
   model.dispose();
 
   t = performance.now();
-  const emitted = onnx.onnxBackend.emit(graph, weights);
+  const emitted = onnx.emitOnnxModel(graph, weights);
   const session = await ort().InferenceSession.create(emitted.model.bytes());
   const feeds = {
     [graph.inputs[0]]: new (ort().Tensor)("float32", input, [batch, ...inputNode.outputShape]),

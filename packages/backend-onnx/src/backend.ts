@@ -55,23 +55,14 @@ export const ONNX_BACKEND: Backend<LoweringTable> = {
   },
 };
 
-/** {@link ONNX_BACKEND}'s emitter with the in-memory result, for tests and programmatic use. */
-export interface OnnxBackend {
-  /** Target name, as `rsc build --target` spells it. */
-  readonly name: "onnx";
-  /** One lowering per IR op. */
-  readonly ops: LoweringTable;
-  /** Lowers and encodes a graph with its weights (Keras names and layouts). */
-  emit(graph: Graph, weights: WeightMap, options?: EmitOptions): EmitResult;
-}
-
 /**
- * @deprecated The backend contract is {@link ONNX_BACKEND}; this in-memory form (emitOnnx with
- * the ONNX lowerings) stays until the backend's own tests, which are not the CLI's, move to
- * `emitOnnx(graph, weights, options, ONNX_LOWERINGS)`.
+ * The model in memory (the same bytes {@link ONNX_BACKEND} writes), for tests and programmatic
+ * use: emitOnnx with the ONNX lowerings.
  */
-export const onnxBackend: OnnxBackend = {
-  name: "onnx",
-  ops: ONNX_LOWERINGS,
-  emit: (graph, weights, options = {}) => emitOnnx(graph, weights, options, ONNX_LOWERINGS),
-};
+export function emitOnnxModel(
+  graph: Graph,
+  weights: WeightMap,
+  options: EmitOptions = {},
+): EmitResult {
+  return emitOnnx(graph, weights, options, ONNX_LOWERINGS);
+}

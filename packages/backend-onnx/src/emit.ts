@@ -11,6 +11,7 @@ import {
   type Node,
   type OpName,
   type Shape,
+  shapeSize,
   type WeightMap,
 } from "@rsc/compiler";
 import { type Attrs, attributeProtos } from "./attributes.js";
@@ -289,13 +290,17 @@ function loweringContext(
   };
 }
 
-/** Why weight `name` cannot be used (missing, or not `shape`'s size), or undefined. */
+/**
+ * Why weight `name` cannot be used (missing, or not `shape`'s size), or undefined. A guard for
+ * programmatic callers: the CLI has already checked loaded weights with the compiler's
+ * checkWeights, so a build never reaches it.
+ */
 function weightError(
   name: string,
   length: number | undefined,
   shape: readonly number[],
 ): string | undefined {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = shapeSize(shape);
   if (length === undefined) return `weight '${name}' is missing`;
   if (length !== size) {
     return `weight '${name}' has ${length} values, expected ${size} for shape [${shape.join(", ")}]`;

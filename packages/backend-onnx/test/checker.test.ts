@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileFile, initWeights } from "@rsc/compiler";
 import { afterAll, describe, expect, it } from "vitest";
-import { onnxBackend } from "../src/index.js";
+import { emitOnnxModel } from "../src/index.js";
 
 const python = "/usr/bin/python3";
 const probe = spawnSync(python, ["-c", "import onnx; print(onnx.__version__)"], {
@@ -42,7 +42,7 @@ describe.skipIf(!available)(title, () => {
       const { graph, info } = compileFile(join(specs, `${spec}.yaml`));
       if (graph === undefined || info === undefined) throw new Error(`${spec} does not compile`);
       const external = spec === "tiny-cnn";
-      const result = onnxBackend.emit(graph, initWeights(graph, info.seed), {
+      const result = emitOnnxModel(graph, initWeights(graph, info.seed), {
         specHash: info.hash,
         seed: info.seed,
         ...(external ? { externalDataThreshold: 0, externalDataName: `${spec}.onnx.data` } : {}),
@@ -62,7 +62,7 @@ describe.skipIf(!available)(title, () => {
   it("rejects a broken model (the check can fail)", () => {
     const path = join(tmp, "broken.onnx");
     const { graph } = compileFile(join(specs, "tiny-cnn.yaml"));
-    const bytes = onnxBackend.emit(graph!, initWeights(graph!, 0)).model!.bytes();
+    const bytes = emitOnnxModel(graph!, initWeights(graph!, 0)).model!.bytes();
     writeFileSync(path, bytes.subarray(0, bytes.length - 100));
     expect(check([path]).status).not.toBe(0);
   });

@@ -21,10 +21,10 @@ import {
   dumpModel,
   EXTERNAL_MIN_BYTES,
   emitOnnx,
+  emitOnnxModel,
   HWIO_TO_OIHW,
   ONNX_LOWERINGS,
   onnx,
-  onnxBackend,
   permute,
 } from "../src/index.js";
 import { maxAbsDiff, randomBatch, randomWeights, referenceBatch, runOnnx } from "./helpers.js";
@@ -155,7 +155,7 @@ describe("golden ONNX text", () => {
   for (const [name, make] of cases) {
     it(name, () => {
       const graph = make();
-      const result = onnxBackend.emit(graph, initWeights(graph, 0), fixed);
+      const result = emitOnnxModel(graph, initWeights(graph, 0), fixed);
       expect(result.diagnostics).toEqual([]);
       expectGolden(join(fixtures, name, "expected.onnx.txt"), dumpModel(result.model!.bytes()));
     });
@@ -169,7 +169,7 @@ describe("numbers against the NHWC reference (onnxruntime-node, batch 2)", () =>
       const weights = randomWeights(graph);
       const input = graph.nodes.find((n) => n.name === graph.inputs[0])!;
       const x = randomBatch(input.outputShape, 2);
-      const { model } = onnxBackend.emit(graph, weights, fixed);
+      const { model } = emitOnnxModel(graph, weights, fixed);
       const got = await runOnnx(model!.bytes(), {
         [input.name]: { data: x, dims: [2, ...input.outputShape] },
       });
@@ -189,10 +189,11 @@ describe("numbers against the NHWC reference (onnxruntime-node, batch 2)", () =>
       const weights = randomWeights(g);
       const x = randomBatch([9, 7, 3], 1);
       const feeds = { image: { data: x, dims: [1, 9, 7, 3] } };
-      const folded = onnxBackend.emit(g, weights, fixed).model!.bytes();
-      const unfolded = onnxBackend
-        .emit(g, weights, { ...fixed, foldZeroPadding: false })
-        .model!.bytes();
+      const folded = emitOnnxModel(g, weights, fixed).model!.bytes();
+      const unfolded = emitOnnxModel(g, weights, {
+        ...fixed,
+        foldZeroPadding: false,
+      }).model!.bytes();
       const ops = (m: Uint8Array) => onnx.ModelProto.decode(m).graph!.node!.map((n) => n.opType);
       expect(ops(folded).filter((o) => o === "Pad")).toHaveLength(1); // pad_pool stays
       expect(ops(unfolded).filter((o) => o === "Pad")).toHaveLength(2);
@@ -202,7 +203,7 @@ describe("numbers against the NHWC reference (onnxruntime-node, batch 2)", () =>
     }
     // resnet18 writes its torch-style padding as zero_padding2d + valid conv: all fold, except
     // the one before its max pool.
-    const text = dumpModel(onnxBackend.emit(graph, initWeights(graph, 0), fixed).model!.bytes());
+    const text = dumpModel(emitOnnxModel(graph, initWeights(graph, 0), fixed).model!.bytes());
     expect(text.match(/= Pad\(.*/g)).toEqual([
       '= Pad(relu, maxpool_pad/pads, maxpool_pad/value) {mode="constant"} -> maxpool_pad: float[N,64,114,114]',
     ]);
@@ -252,7 +253,7 @@ describe("a conv 3x3 'same' stride 2 + BatchNorm + ReLU, computed by hand", () =
           }
         }
       }
-      const { model } = onnxBackend.emit(graph, w, fixed);
+      const { model } = emitOnnxModel(graph, w, fixed);
       const got = await runOnnx(model!.bytes(), { x: { data: x, dims: [1, size, size, 2] } });
       expect(got["relu"]!.dims).toEqual([1, out, out, 3]);
       expect(maxAbsDiff(got["relu"]!.data, want)).toBeLessThan(1e-5);
@@ -269,11 +270,9 @@ describe("model properties", () => {
   const graph = compiled("tiny-cnn.yaml");
 
   it("is byte-identical for the same spec and seed, and differs for another seed", () => {
-    const a = onnxBackend.emit(graph, initWeights(graph, 0), fixed).model!.bytes();
-    const b = onnxBackend
-      .emit(compiled("tiny-cnn.yaml"), initWeights(graph, 0), fixed)
-      .model!.bytes();
-    const c = onnxBackend.emit(graph, initWeights(graph, 1), { ...fixed, seed: 1 }).model!.bytes();
+    const a = emitOnnxModel(graph, initWeights(graph, 0), fixed).model!.bytes();
+    const b = emitOnnxModel(compiled("tiny-cnn.yaml"), initWeights(graph, 0), fixed).model!.bytes();
+    const c = emitOnnxModel(graph, initWeights(graph, 1), { ...fixed, seed: 1 }).model!.bytes();
     expect(Buffer.compare(a, b)).toBe(0);
     expect(Buffer.compare(a, c)).not.toBe(0);
     expect(a.length).toBe(c.length);
@@ -281,7 +280,7 @@ describe("model properties", () => {
 
   it("streams the same bytes it gathers, in chunks the sink must consume at once", () => {
     const big = compiled("resnet18.yaml");
-    const model = onnxBackend.emit(big, initWeights(big, 0), fixed).model!;
+    const model = emitOnnxModel(big, initWeights(big, 0), fixed).model!;
     const chunks: Buffer[] = [];
     model.writeTo((chunk) => chunks.push(Buffer.from(chunk))); // copies: chunks may be reused
     const streamed = Buffer.concat(chunks);
@@ -293,21 +292,19 @@ describe("model properties", () => {
 
   it("writes the same bytes from weights generated on demand as from held weights", () => {
     const big = compiled("resnet18.yaml");
-    const held = onnxBackend.emit(big, initWeights(big, 5), fixed).model!.bytes();
-    const lazy = onnxBackend.emit(big, seededWeights(big, 5), fixed).model!.bytes();
+    const held = emitOnnxModel(big, initWeights(big, 5), fixed).model!.bytes();
+    const lazy = emitOnnxModel(big, seededWeights(big, 5), fixed).model!.bytes();
     expect(lazy.length).toBe(held.length);
     expect(Buffer.compare(lazy, held)).toBe(0);
   });
 
   it("records opset, IR version, metadata and layout, with a symbolic batch", () => {
     const m = onnx.ModelProto.decode(
-      onnxBackend
-        .emit(graph, initWeights(graph, 3), {
-          producerVersion: "9.9.9",
-          specHash: "ab",
-          seed: 3,
-        })
-        .model!.bytes(),
+      emitOnnxModel(graph, initWeights(graph, 3), {
+        producerVersion: "9.9.9",
+        specHash: "ab",
+        seed: 3,
+      }).model!.bytes(),
     );
     expect(Number(m.irVersion)).toBe(8);
     expect(m.opsetImport!.map((o) => [o.domain, Number(o.version)])).toEqual([["", 17]]);
@@ -411,8 +408,8 @@ describe("external data", () => {
       { name: "logits", op: "dense", attrs: { units: 10 } }, // 640-byte kernel: stays inline
     ]);
     const weights = randomWeights(graph);
-    const inline = onnxBackend.emit(graph, weights, fixed);
-    const external = onnxBackend.emit(graph, weights, {
+    const inline = emitOnnxModel(graph, weights, fixed);
+    const external = emitOnnxModel(graph, weights, {
       ...fixed,
       externalDataThreshold: 1000,
       externalDataName: "tiny.onnx.data",
@@ -464,7 +461,7 @@ describe("errors are located diagnostics, never crashes", () => {
       ],
       inTestYaml,
     );
-    const result = onnxBackend.emit(graph, initWeights(graph), fixed);
+    const result = emitOnnxModel(graph, initWeights(graph), fixed);
     expect(result.model).toBeUndefined();
     expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([["RSC400", 2]]);
   });
@@ -474,7 +471,7 @@ describe("errors are located diagnostics, never crashes", () => {
     const weights = initWeights(graph);
     weights.delete("stem/bias");
     weights.set("logits/kernel", new Float32Array(3));
-    const result = onnxBackend.emit(graph, weights, fixed);
+    const result = emitOnnxModel(graph, weights, fixed);
     expect(result.model).toBeUndefined();
     expect(result.diagnostics.map((d) => d.code)).toEqual(["RSC401", "RSC401"]);
     expect(result.diagnostics[0]!.message).toContain("stem/bias");

@@ -5,7 +5,7 @@
  */
 import { OP_NAMES } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
-import { ONNX_LOWERINGS, onnxBackend } from "../src/index.js";
+import { ONNX_BACKEND, ONNX_LOWERINGS } from "../src/index.js";
 
 describe("ONNX lowerings", () => {
   it.each(OP_NAMES)("%s has a lowering", (op) => {
@@ -14,6 +14,6 @@ describe("ONNX lowerings", () => {
 
   it("lowers only ops of the registry, and the backend uses this table", () => {
     expect(Object.keys(ONNX_LOWERINGS).sort()).toEqual([...OP_NAMES].sort());
-    expect(onnxBackend.ops).toBe(ONNX_LOWERINGS);
+    expect(ONNX_BACKEND.ops).toBe(ONNX_LOWERINGS);
   });
 });

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileFile, initWeights } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
-import { onnxBackend } from "../src/index.js";
+import { emitOnnxModel } from "../src/index.js";
 import { randomBatch, runOnnx } from "./helpers.js";
 
 const specs = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "specs");
@@ -21,7 +21,7 @@ describe("every spec runs in onnxruntime-node with the IR's output shapes", () =
     it(file, { timeout: 120_000 }, async () => {
       const { graph, info } = compileFile(join(specs, file));
       if (graph === undefined || info === undefined) throw new Error(`${file} does not compile`);
-      const result = onnxBackend.emit(graph, initWeights(graph, info.seed), { seed: info.seed });
+      const result = emitOnnxModel(graph, initWeights(graph, info.seed), { seed: info.seed });
       expect(result.diagnostics).toEqual([]);
       const feeds = Object.fromEntries(
         graph.inputs.map((name) => {

@@ -41,7 +41,7 @@ export const TFJS_BACKEND: Backend<CompleteLoweringTable> = {
       return {
         files: [...files].map(([name, bytes]) => bytesFile(name, bytes)),
         diagnostics,
-        stats: { params, files: files.size, shards: files.size - 1 },
+        stats: { params, shards: files.size - 1 },
       };
     } finally {
       model.dispose();

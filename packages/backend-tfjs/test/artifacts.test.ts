@@ -68,7 +68,6 @@ describe("tfjs artifacts", () => {
         (n, node) => n + node.params.reduce((m, p) => m + p.shape.reduce((a, d) => a * d, 1), 0),
         0,
       ),
-      files: 2,
       shards: 1,
     });
     const json = JSON.parse(new TextDecoder().decode(files.get("model.json")));

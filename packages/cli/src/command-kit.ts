@@ -7,9 +7,9 @@
  * with `await import(...)`.
  */
 import { accessSync, constants, statSync } from "node:fs";
-import { type CompileResult, compileFile, hasErrors } from "@rsc/compiler";
+import { type CompileResult, compileFile, describeReadError, hasErrors } from "@rsc/compiler";
 import type { Command } from "commander";
-import { CliError, unreadableReason } from "./errors.js";
+import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { type OutputOptions, useColor } from "./output.js";
 
@@ -60,7 +60,7 @@ export function requireReadable(path: string, what = "file"): void {
     if (statSync(path).isDirectory()) throw new CliError(`${what} ${path}: is a directory`);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`${what} ${path}: ${unreadableReason(error)}`);
+    throw new CliError(`${what} ${path}: ${describeReadError(error)}`);
   }
 }
 

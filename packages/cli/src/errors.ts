@@ -19,12 +19,3 @@ export class CliError extends Error {
     this.name = "CliError";
   }
 }
-
-/**
- * Why a file could not be read, in the words every command uses: `no such file` for ENOENT,
- * `cannot be read` otherwise (permissions, a folder where a file was expected, ...).
- */
-export function unreadableReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ENOENT" ? "no such file" : "cannot be read";
-}

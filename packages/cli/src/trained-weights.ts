@@ -18,12 +18,13 @@ import {
 import {
   checkWeights,
   type Diagnostic,
+  describeReadError,
   type ExpectedWeight,
   expectedWeights,
   type Graph,
   type WeightMap,
 } from "@rsc/compiler";
-import { CliError, unreadableReason } from "./errors.js";
+import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 
 /**
@@ -43,7 +44,7 @@ export function readTrainedArtifacts(
     if (!(error instanceof ArtifactsError)) throw error;
     if (error.kind === "unreadable") {
       const reason =
-        error.errno === undefined ? error.reason : unreadableReason({ code: error.errno });
+        error.errno === undefined ? error.reason : describeReadError({ code: error.errno });
       const modelJson = error.file === path || error.file === join(path, MODEL_JSON);
       const which = modelJson ? what : "weight shard";
       throw new CliError(`${which} ${error.file}: ${reason}`);

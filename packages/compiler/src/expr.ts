@@ -40,7 +40,7 @@ type Token =
   | { t: "id"; v: string }
   | { t: "op"; v: string };
 
-const OPS = [
+const OPERATORS = [
   "//",
   "==",
   "!=",
@@ -88,7 +88,7 @@ function tokenize(src: string): Token[] {
       i = end + 1;
       continue;
     }
-    const op = OPS.find((o) => src.startsWith(o, i));
+    const op = OPERATORS.find((o) => src.startsWith(o, i));
     if (op === undefined) throw new ExprError(`unexpected character '${c}' in '${src}'`, "syntax");
     out.push({ t: "op", v: op });
     i += op.length;
@@ -291,8 +291,8 @@ export function evaluate(src: string, scope: Scope): Value {
 }
 
 /** Formats a value for string interpolation: `3`, `a`, `[64, 64, 3]`, `true`. */
-export function formatValue(v: Value): string {
-  return Array.isArray(v) ? `[${v.map(formatValue).join(", ")}]` : String(v);
+export function formatInterpolated(v: Value): string {
+  return Array.isArray(v) ? `[${v.map(formatInterpolated).join(", ")}]` : String(v);
 }
 
 /** The type name of a value as the spec language spells it: int, float, bool, str, list. */
@@ -318,7 +318,7 @@ export function interpolate(s: string, scope: Scope): Value {
     } else if (c === "{") {
       const end = s.indexOf("}", i);
       if (end < 0) throw new ExprError(`unclosed '{' in '${s}'`, "syntax");
-      out += formatValue(evaluate(s.slice(i + 1, end), scope));
+      out += formatInterpolated(evaluate(s.slice(i + 1, end), scope));
       i = end + 1;
     } else if (c === "}") {
       throw new ExprError(`unmatched '}' in '${s}' (write '}}' for a literal brace)`, "syntax");

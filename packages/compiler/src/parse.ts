@@ -2,15 +2,7 @@
  * Parse: bytes -> a located tree ({@link LNode}) plus diagnostics. Refuses binary files, empty
  * files, alias bombs and prototype-polluting keys before anything else sees the document.
  */
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  parseDocument,
-} from "yaml";
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Diagnostic, DiagnosticCode, SourceLocation } from "./diagnostics.js";
 import type { LEntry, LNode } from "./located.js";
 

@@ -134,6 +134,8 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
       ok: true,
       diagnostics: all,
       result: {
+        // A backend's stats never replace the envelope's own fields.
+        ...result.stats,
         target: flags.target,
         spec,
         files,
@@ -141,7 +143,6 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
         weights: flags.weights ?? null,
         specHash: info.hash,
         seconds: Number(seconds.toFixed(3)),
-        ...result.stats,
       },
     });
   } else {

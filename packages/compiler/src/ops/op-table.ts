@@ -11,7 +11,7 @@ import { OP_NAMES, OPS } from "./registry.js";
 const code = (text: string) => `\`${text}\``;
 
 /** A default as a spec writes it: `valid`, 1, true, 0.001. */
-function formatValue(value: unknown): string {
+function formatDefault(value: unknown): string {
   return typeof value === "string" ? code(value) : JSON.stringify(value);
 }
 
@@ -22,10 +22,10 @@ function formatValue(value: unknown): string {
 function formatAttr(def: OpDef, name: string, schema: JsonSchema): string {
   const required = def.attrs.required?.includes(name) ?? false;
   let text = required ? `**${code(name)}**` : code(name);
-  if (Object.hasOwn(def.defaults, name)) text += ` = ${formatValue(def.defaults[name])}`;
+  if (Object.hasOwn(def.defaults, name)) text += ` = ${formatDefault(def.defaults[name])}`;
   const allowed = schema["enum"];
   if (schema === activationSchema) text += " (an activation)";
-  else if (Array.isArray(allowed)) text += ` (${allowed.map((v) => formatValue(v)).join(" / ")})`;
+  else if (Array.isArray(allowed)) text += ` (${allowed.map((v) => formatDefault(v)).join(" / ")})`;
   if (def.shorthand === name) text += " (shorthand)";
   return text;
 }
