@@ -14,6 +14,7 @@ import {
   initWeights,
   OP_NAMES,
   seededWeights,
+  shapeSize,
 } from "@rsc/compiler";
 import { expectGolden, goldenCases } from "@rsc/test-support";
 import { afterAll, describe, expect, it } from "vitest";
@@ -392,7 +393,7 @@ describe("weight permutations", () => {
     ],
     [[5], [0]],
   ])("%j by %j is numpy's transpose", (shape, perm) => {
-    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i);
+    const data = Float32Array.from({ length: shapeSize(shape) }, (_, i) => i);
     expect(permute(data, shape, perm)).toEqual(naive(data, shape, perm));
   });
 });
@@ -421,7 +422,7 @@ describe("external data", () => {
     expect(moved.length).toBeGreaterThan(0);
     for (const t of tensors) {
       const external = t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
-      const size = (t.dims ?? []).map(Number).reduce((a, b) => a * b, 1) * 4;
+      const size = shapeSize((t.dims ?? []).map(Number)) * 4;
       expect(external).toBe(size >= EXTERNAL_MIN_BYTES);
       if (external) {
         const keys = Object.fromEntries(t.externalData!.map((e) => [e.key, e.value]));

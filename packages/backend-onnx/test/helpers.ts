@@ -1,5 +1,5 @@
 /** Shared test helpers: random weights, onnxruntime sessions, batched reference runs. */
-import { type Graph, graphParams, uniformStream } from "@rsc/compiler";
+import { type Graph, graphParams, shapeSize, uniformStream } from "@rsc/compiler";
 import { ort } from "../src/runtime.js";
 import { referenceRun } from "./reference.js";
 
@@ -11,7 +11,7 @@ export function randomWeights(graph: Graph, seed = 1): Map<string, Float32Array>
   const out = new Map<string, Float32Array>();
   for (const p of graphParams(graph)) {
     const next = uniformStream(seed, p.name);
-    const n = p.shape.reduce((a, b) => a * b, 1);
+    const n = shapeSize(p.shape);
     const data = new Float32Array(n);
     const variance = p.suffix === "moving_variance";
     for (let i = 0; i < n; i++) data[i] = variance ? 0.5 + next() : next() - 0.5;
@@ -23,7 +23,7 @@ export function randomWeights(graph: Graph, seed = 1): Map<string, Float32Array>
 /** A seeded random NHWC batch for one input of `shape` (batch excluded). */
 export function randomBatch(shape: readonly number[], batch: number, seed = 2): Float32Array {
   const next = uniformStream(seed, "input");
-  const data = new Float32Array(batch * shape.reduce((a, b) => a * b, 1));
+  const data = new Float32Array(batch * shapeSize(shape));
   for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
   return data;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initWeights } from "@rsc/compiler";
+import { graphParamCounts, initWeights } from "@rsc/compiler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ArtifactsError,
@@ -64,10 +64,7 @@ describe("tfjs artifacts", () => {
     );
     expect([...files.keys()]).toEqual(["model.json", "group1-shard1of1.bin"]);
     expect(result.stats).toEqual({
-      params: graph.nodes.reduce(
-        (n, node) => n + node.params.reduce((m, p) => m + p.shape.reduce((a, d) => a * d, 1), 0),
-        0,
-      ),
+      params: graphParamCounts(graph).total,
       shards: 1,
     });
     const json = JSON.parse(new TextDecoder().decode(files.get("model.json")));
