@@ -146,3 +146,18 @@ describe("expandToSpec round trip", () => {
     });
   }
 });
+
+describe("keras.applications families: totals as Keras's model.summary() reports them", () => {
+  it("vgg16: 138,357,544 params, Keras's layer names and shapes", () => {
+    const { graph } = compile("vgg16.yaml");
+    expect(graphParamCounts(graph)).toEqual({
+      total: 138_357_544,
+      trainable: 138_357_544,
+      nonTrainable: 0,
+    });
+    expect(node(graph, "block1_conv1").outputShape).toEqual([224, 224, 64]);
+    expect(node(graph, "block5_pool").outputShape).toEqual([7, 7, 512]);
+    expect(graph.nodes.filter((n) => n.op === "conv2d").map((n) => n.name)).toHaveLength(13);
+    expect(graph.outputs).toEqual(["predictions"]);
+  });
+});
