@@ -9,17 +9,18 @@
  *   `hardSigmoid` is Keras 2's clip(0.2 x + 0.5)), `hard_silu`, `exponential` and the
  *   `leaky_relu` function (slope 0.2). Their class names survive tfjs's snake_case <-> camelCase
  *   round trip of config strings (`hardSwish` is saved as `hard_swish`, read back as `hardSwish`).
- * - Layers: `Subtract` and `Normalization` (absent from tfjs), and `ReLU` and `ELU` replacing
- *   tfjs's registrations with supersets: tfjs's ReLU has no `negative_slope` or `threshold`, and
- *   its ELU refuses any alpha but 1. Both read the configs tfjs's own classes write.
+ * - Layers: `Subtract` and `Normalization` (absent from tfjs), and `ReLU`, `ELU` and `Maximum`
+ *   replacing tfjs's registrations with supersets: tfjs's ReLU has no `negative_slope` or
+ *   `threshold`, its ELU refuses any alpha but 1, and its Maximum cannot train when it
+ *   broadcasts. Each reads the configs tfjs's own class writes.
  */
 import type { ActivationName } from "@rsc/compiler";
 import {
   add,
+  broadcastTo,
   div,
   elu,
   exp,
-  greater,
   leakyRelu,
   maximum,
   minimum,
@@ -28,11 +29,10 @@ import {
   relu6,
   serialization,
   sqrt,
+  step,
   sub,
   type Tensor,
   tidy,
-  where,
-  zerosLike,
 } from "@tensorflow/tfjs-core";
 import { initializers, type LayerVariable, layers } from "@tensorflow/tfjs-layers";
 
@@ -106,6 +106,26 @@ export class Subtract extends layers.Layer {
   }
 }
 
+/**
+ * Keras Maximum. tfjs's own computes the same values, but its Maximum gradient does not sum over
+ * broadcast dimensions (a [1, 1, c] input gets an [h, w, c] gradient and training fails), so each
+ * input is broadcast first (tf.broadcastTo's gradient sums) and the maximum taken over equal shapes.
+ */
+export class KerasMaximum extends layers.Layer {
+  static readonly className = "Maximum";
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shapes = inputShape as Shape[];
+    return shapes.slice(1).reduce(broadcastShape, shapes[0]!);
+  }
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tidy(() => {
+      const xs = inputs as Tensor[];
+      const shape = xs[0]!.shape.map((_, i) => Math.max(...xs.map((x) => x.shape[i]!)));
+      return xs.map((x) => broadcastTo(x, shape)).reduce((a, b) => maximum(a, b));
+    });
+  }
+}
+
 /** Arguments of {@link KerasReLU}, as Keras's ReLU layer (camelCase, tfjs's ReLU's `maxValue`). */
 export interface ReLUArgs {
   name?: string;
@@ -134,7 +154,9 @@ export class KerasReLU extends layers.Layer {
     return tidy(() => {
       const x = one(inputs);
       const t = this.threshold;
-      let y = t === 0 ? relu(x) : where(greater(x, t), x, zerosLike(x));
+      // x * (x > t) as relu(x - t) + t * step(x - t): comparisons (Greater) have no gradient
+      // in tfjs, and where() asks for one through its condition.
+      let y = t === 0 ? relu(x) : add(relu(sub(x, t)), mul(step(sub(x, t)), t));
       if (this.maxValue !== null) y = minimum(y, this.maxValue);
       if (this.negativeSlope !== 0) y = sub(y, mul(relu(sub(t, x) as Tensor), this.negativeSlope));
       return y;
@@ -166,8 +188,10 @@ export class KerasELU extends layers.Layer {
   override call(inputs: Tensor | Tensor[]): Tensor {
     return tidy(() => {
       const x = one(inputs);
-      // tfjs's elu is alpha 1; scale its negative part (elu(x) = exp(x) - 1 there).
-      return this.alpha === 1 ? elu(x) : where(greater(x, 0), x, mul(elu(x), this.alpha));
+      // tfjs's elu is alpha 1: scale its negative part, elu(x) - relu(x) (exp(x) - 1 below 0).
+      if (this.alpha === 1) return elu(x);
+      const r = relu(x);
+      return add(r, mul(sub(elu(x), r), this.alpha));
     });
   }
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
@@ -227,6 +251,7 @@ for (const cls of [
   Exponential,
   LeakyReluActivation,
   Subtract,
+  KerasMaximum,
   KerasReLU,
   KerasELU,
   Normalization,

@@ -5,7 +5,14 @@
  */
 import type { ActivationName, Node, OpName } from "@rsc/compiler";
 import { layers, type SymbolicTensor } from "@tensorflow/tfjs-layers";
-import { KerasELU, KerasReLU, Normalization, Subtract, TFJS_ACTIVATIONS } from "./keras-layers.js";
+import {
+  KerasELU,
+  KerasMaximum,
+  KerasReLU,
+  Normalization,
+  Subtract,
+  TFJS_ACTIVATIONS,
+} from "./keras-layers.js";
 
 /** The IR node of one op. */
 export type NodeOf<K extends OpName> = Extract<Node, { op: K }>;
@@ -146,7 +153,7 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   multiply: (node, inputs) => applied(layers.multiply({ name: node.name }).apply([...inputs])),
   subtract: (node, inputs) => applied(new Subtract({ name: node.name }).apply([...inputs])),
   average: (node, inputs) => applied(layers.average({ name: node.name }).apply([...inputs])),
-  maximum: (node, inputs) => applied(layers.maximum({ name: node.name }).apply([...inputs])),
+  maximum: (node, inputs) => applied(new KerasMaximum({ name: node.name }).apply([...inputs])),
   reshape: (node, inputs) =>
     applied(
       layers.reshape({ name: node.name, targetShape: [...node.outputShape] }).apply(one(inputs)),

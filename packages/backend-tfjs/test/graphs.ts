@@ -74,12 +74,13 @@ export function everyOpGraph(classes = 3, name = "every_op"): Graph {
     { name: "fc_gap", op: "dense", attrs: { units: 5, activation: "linear" } },
     { name: "sum2", op: "add", inputs: ["fc_b", "fc_gap"] },
     ...ISSUE12_OPS,
+    { name: "sum3", op: "add", inputs: ["sum2", "fc_silu"] },
   ]);
 }
 
 /**
  * Issue 12's element-wise, activation, shape and normalization ops: a branch from `relu1`
- * ([9, 8, 8]) with a squeeze-excitation multiply, added to `sum2` ([5]) at the end.
+ * ([h, w, 8]) with a squeeze-excitation multiply, ending in `fc_silu` ([5]).
  */
 const ISSUE12_OPS: readonly LayerDescription[] = [
   { name: "rescale", op: "rescaling", attrs: { scale: 0.5, offset: 0.1 }, inputs: ["relu1"] },
@@ -109,10 +110,25 @@ const ISSUE12_OPS: readonly LayerDescription[] = [
   { name: "act_leaky_fn", op: "activation", attrs: { activation: "leaky_relu" } },
   { name: "act_exp", op: "activation", attrs: { activation: "exponential" } },
   { name: "act_gelu", op: "activation", attrs: { activation: "gelu" } },
+  { name: "act_relu6", op: "activation", attrs: { activation: "relu6" } },
+  { name: "act_selu", op: "activation", attrs: { activation: "selu" } },
+  { name: "act_softplus", op: "activation", attrs: { activation: "softplus" } },
+  { name: "act_elu_fn", op: "activation", attrs: { activation: "elu" } },
   { name: "flatten_seq", op: "flatten" },
   { name: "fc_silu", op: "dense", attrs: { units: 5, activation: "silu" } },
-  { name: "sum3", op: "add", inputs: ["sum2", "fc_silu"] },
 ];
+
+/**
+ * Issue 12's ops after a conv, for training tests (everyOpGraph's dilated conv has no gradient
+ * in tfjs 4.22): 16x16x3 -> conv1 -> relu1 -> the issue 12 branch -> `fc<classes>` softmax.
+ */
+export function issue12Graph(classes = 3, name = "issue12"): Graph {
+  return classifier(name, classes, [
+    { name: "conv1", op: "conv2d", attrs: { filters: 8, kernel_size: 3, strides: 2 } },
+    { name: "relu1", op: "activation", attrs: { activation: "relu" } },
+    ...ISSUE12_OPS,
+  ]);
+}
 
 /** A tiny conv net for training tests: 16x16x3 -> conv -> bn -> relu -> pool -> dense softmax. */
 export function tinyConvGraph(classes = 3, name = "tiny"): Graph {
