@@ -14,21 +14,28 @@ import {
   samePadding,
 } from "@rsc/compiler";
 import { float, int, ints, string } from "./attributes.js";
-import { isChannelsFirst, onnxAxis, TO_NCHW, TO_NHWC } from "./layout.js";
+import { isChannelsFirst, onnxAxis, onnxDims, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
 import { HWIO_TO_OIHW } from "./tensor-data.js";
 
-/** The ONNX op of each activation that needs no attributes. */
-const ELEMENTWISE_ACTIVATIONS: { readonly [A in Exclude<ActivationName, "softmax">]: string } = {
+/** The ONNX op of each activation that is one node with no attributes. */
+const ELEMENTWISE_ACTIVATIONS = {
   linear: "Identity",
   relu: "Relu",
   sigmoid: "Sigmoid",
   tanh: "Tanh",
-};
+  selu: "Selu",
+  softplus: "Softplus",
+  exponential: "Exp",
+  // ONNX HardSwish is x * max(0, min(1, x / 6 + 1 / 2)): Keras 3's hard_silu exactly.
+  hard_silu: "HardSwish",
+  hard_swish: "HardSwish",
+} as const satisfies { readonly [A in ActivationName]?: string };
 
 /**
  * Applies a Keras activation to `input`, writing `output`. `linear` adds nothing: the caller
- * then writes its result straight to `output` (see {@link preActivation}).
+ * then writes its result straight to `output` (see {@link preActivation}). Helper nodes and
+ * constants are named `<layer>/<suffix>/<part>` (or `<layer>/<part>` without a suffix).
  */
 function activate(
   ctx: LoweringTools,
@@ -38,10 +45,61 @@ function activate(
   suffix?: string,
 ): void {
   const options = { output: ctx.output, ...(suffix === undefined ? {} : { suffix }) };
-  if (activation === "softmax") {
-    // Keras: softmax over the last axis, which is channels (axis 1) for an NCHW image.
-    ctx.add("Softmax", [input], { ...options, attrs: { axis: int(onnxAxis(-1, shape)) } });
-  } else ctx.add(ELEMENTWISE_ACTIVATIONS[activation], [input], options);
+  const part = (name: string) => (suffix === undefined ? name : `${suffix}/${name}`);
+  const scalar = (name: string, value: number) =>
+    ctx.floatConstant(part(name), [], Float32Array.of(value));
+  switch (activation) {
+    case "softmax":
+      // Keras: softmax over the last axis, which is channels (axis 1) for an NCHW image.
+      ctx.add("Softmax", [input], { ...options, attrs: { axis: int(onnxAxis(-1, shape)) } });
+      return;
+    case "relu6":
+      ctx.add("Clip", [input, scalar("min", 0), scalar("max", 6)], options);
+      return;
+    case "leaky_relu":
+      // keras.activations.leaky_relu's default slope (the LeakyReLU layer's is 0.3).
+      ctx.add("LeakyRelu", [input], { ...options, attrs: { alpha: float(0.2) } });
+      return;
+    case "elu":
+      ctx.add("Elu", [input], { ...options, attrs: { alpha: float(1) } });
+      return;
+    case "hard_sigmoid":
+      // Keras 3: relu6(x + 3) / 6 = max(0, min(1, x / 6 + 0.5)); ONNX's default alpha is 0.2 (Keras 2's).
+      ctx.add("HardSigmoid", [input], {
+        ...options,
+        attrs: { alpha: float(1 / 6), beta: float(0.5) },
+      });
+      return;
+    case "silu":
+    case "swish": {
+      const gate = ctx.add("Sigmoid", [input], {
+        output: ctx.value(part("sigmoid")),
+        suffix: part("sigmoid"),
+      });
+      ctx.add("Mul", [input, gate], options);
+      return;
+    }
+    case "gelu": {
+      // Keras's exact gelu (approximate=False): x * (1 + erf(x / sqrt(2))) / 2; opset 17 has no Gelu.
+      const scaled = ctx.add("Div", [input, scalar("sqrt2", Math.SQRT2)], {
+        output: ctx.value(part("scaled")),
+        suffix: part("scaled"),
+      });
+      const erf = ctx.add("Erf", [scaled], { output: ctx.value(part("erf")), suffix: part("erf") });
+      const plus1 = ctx.add("Add", [erf, scalar("one", 1)], {
+        output: ctx.value(part("plus1")),
+        suffix: part("plus1"),
+      });
+      const half = ctx.add("Mul", [input, scalar("half", 0.5)], {
+        output: ctx.value(part("half_x")),
+        suffix: part("half_x"),
+      });
+      ctx.add("Mul", [half, plus1], options);
+      return;
+    }
+    default:
+      ctx.add(ELEMENTWISE_ACTIVATIONS[activation], [input], options);
+  }
 }
 
 /** Where a layer with a fused activation writes its main result. */
@@ -89,6 +147,31 @@ function pool(ctx: LoweringTools, a: OpAttrs["max_pooling2d"], opType: string): 
     ...(opType === "AveragePool" ? { count_include_pad: int(0) } : {}),
   };
   ctx.add(opType, [ctx.inputs[0]!], { output: ctx.output, attrs });
+}
+
+/**
+ * True when transposing a value of IR shape `shape` (batch excluded) by `perm` (batch included)
+ * moves only size-1 axes past each other: the memory order is kept, so a Reshape does the same.
+ */
+function keepsOrder(shape: Shape, perm: readonly number[]): boolean {
+  const dims = [Number.POSITIVE_INFINITY, ...shape];
+  const moved = perm.filter((axis) => dims[axis]! !== 1);
+  return moved.every((axis, i) => i === 0 || axis > moved[i - 1]!);
+}
+
+/**
+ * A float constant broadcasting over the Keras channels (last) axis of a value of IR shape
+ * `shape`: a scalar for a number, `[c, 1, 1]` for a list on an NCHW image, `[c]` otherwise.
+ */
+function channelConstant(
+  ctx: LoweringTools,
+  suffix: string,
+  value: number | readonly number[],
+  shape: Shape,
+): string {
+  if (typeof value === "number") return ctx.floatConstant(suffix, [], Float32Array.of(value));
+  const dims = isChannelsFirst(shape) ? [value.length, 1, 1] : [value.length];
+  return ctx.floatConstant(suffix, dims, Float32Array.from(value));
 }
 
 /** The ONNX lowering of every IR op. */
@@ -249,5 +332,207 @@ export const ONNX_LOWERINGS: LoweringTable = {
   dropout(ctx) {
     // Inference graph: dropout is the identity.
     ctx.add("Identity", [ctx.inputs[0]!], { output: ctx.output });
+  },
+
+  // Issue 12, item 1: element-wise, activation, shape and normalization ops.
+
+  multiply(ctx) {
+    // Mul is binary (numpy broadcasting, so [n, c, h, w] * [n, c, 1, 1] works channels-first).
+    let product = ctx.inputs[0]!;
+    for (let i = 1; i < ctx.inputs.length; i++) {
+      const last = i === ctx.inputs.length - 1;
+      product = ctx.add("Mul", [product, ctx.inputs[i]!], {
+        output: last ? ctx.output : ctx.value(`product${i}`),
+        ...(last ? {} : { suffix: `product${i}` }),
+      });
+    }
+  },
+
+  subtract(ctx) {
+    ctx.add("Sub", ctx.inputs, { output: ctx.output });
+  },
+
+  average(ctx) {
+    ctx.add("Mean", ctx.inputs, { output: ctx.output });
+  },
+
+  maximum(ctx) {
+    ctx.add("Max", ctx.inputs, { output: ctx.output });
+  },
+
+  reshape(ctx) {
+    const from = ctx.inputShapes[0]!;
+    const to = ctx.node.outputShape;
+    // Keras reshapes row-major over NHWC: an image goes back to NHWC first, and a rank-3 result
+    // comes out NHWC and goes channels-first. A transpose that moves only size-1 axes keeps the
+    // memory order, so it is folded into the Reshape instead.
+    const inputInOrder = !isChannelsFirst(from) || keepsOrder(from, TO_NCHW);
+    const outputInOrder = !isChannelsFirst(to) || keepsOrder(to, TO_NCHW);
+    let input = ctx.inputs[0]!;
+    if (!inputInOrder) {
+      input = ctx.add("Transpose", [input], {
+        output: ctx.value("nhwc"),
+        attrs: { perm: ints(TO_NHWC) },
+        suffix: "to_nhwc",
+      });
+    }
+    // Batch dimension 0: copied from the input (ONNX Reshape, allowzero 0).
+    const dims = outputInOrder ? onnxDims(to).slice(1) : [...to];
+    const shaped = ctx.add(
+      "Reshape",
+      [input, ctx.int64Constant("shape", [0, ...(dims as number[])])],
+      {
+        output: outputInOrder ? ctx.output : ctx.value("nhwc_out"),
+      },
+    );
+    if (!outputInOrder) {
+      ctx.add("Transpose", [shaped], {
+        output: ctx.output,
+        attrs: { perm: ints(TO_NCHW) },
+        suffix: "to_nchw",
+      });
+    }
+  },
+
+  permute(ctx) {
+    const from = ctx.inputShapes[0]!;
+    // Keras's permutation over NHWC, batch first; with an image in and out (rank is kept), the
+    // ONNX value is NCHW on both sides: NCHW -> NHWC, permute, NHWC -> NCHW in one Transpose.
+    const keras = [0, ...ctx.node.attrs.dims];
+    const perm = isChannelsFirst(from) ? TO_NCHW.map((axis) => TO_NHWC[keras[axis]!]!) : keras;
+    ctx.add("Transpose", [ctx.inputs[0]!], { output: ctx.output, attrs: { perm: ints(perm) } });
+  },
+
+  rescaling(ctx) {
+    const { scale, offset } = ctx.node.attrs;
+    const shape = ctx.inputShapes[0]!;
+    const scaled = ctx.add("Mul", [ctx.inputs[0]!, channelConstant(ctx, "scale", scale, shape)], {
+      output: offset === 0 ? ctx.output : ctx.value("scaled"),
+      ...(offset === 0 ? {} : { suffix: "scale" }),
+    });
+    if (offset !== 0) {
+      ctx.add("Add", [scaled, channelConstant(ctx, "offset", offset, shape)], {
+        output: ctx.output,
+      });
+    }
+  },
+
+  normalization(ctx) {
+    const shape = ctx.inputShapes[0]!;
+    // Keras: (x - mean) / max(sqrt(variance), epsilon()), epsilon() = 1e-7. `count` (Keras's
+    // bookkeeping for adapt) takes no part. The weights are [c]; an NCHW image needs [c, 1, 1].
+    let mean = ctx.weight("mean");
+    let variance = ctx.weight("variance");
+    if (isChannelsFirst(shape)) {
+      const dims = ctx.int64Constant("channel_shape", [shape[2]!, 1, 1]);
+      mean = ctx.add("Reshape", [mean, dims], {
+        output: ctx.value("mean_c11"),
+        suffix: "mean_c11",
+      });
+      variance = ctx.add("Reshape", [variance, dims], {
+        output: ctx.value("variance_c11"),
+        suffix: "variance_c11",
+      });
+    }
+    const std = ctx.add("Sqrt", [variance], { output: ctx.value("std"), suffix: "std" });
+    const denominator = ctx.add(
+      "Max",
+      [std, ctx.floatConstant("epsilon", [], Float32Array.of(1e-7))],
+      { output: ctx.value("denominator"), suffix: "denominator" },
+    );
+    const centered = ctx.add("Sub", [ctx.inputs[0]!, mean], {
+      output: ctx.value("centered"),
+      suffix: "centered",
+    });
+    ctx.add("Div", [centered, denominator], { output: ctx.output });
+  },
+
+  layer_normalization(ctx) {
+    const a = ctx.node.attrs;
+    const shape = ctx.inputShapes[0]!;
+    const channels = shape.at(-1)!;
+    // ONNX LayerNormalization normalises from `axis` to the last axis: Keras's last axis is the
+    // last ONNX axis except for an NCHW image, which goes NHWC around the node.
+    let input = ctx.inputs[0]!;
+    const image = isChannelsFirst(shape);
+    if (image) {
+      input = ctx.add("Transpose", [input], {
+        output: ctx.value("nhwc"),
+        attrs: { perm: ints(TO_NHWC) },
+        suffix: "to_nhwc",
+      });
+    }
+    const scale = a.scale
+      ? ctx.weight("gamma")
+      : ctx.floatConstant("gamma_ones", [channels], new Float32Array(channels).fill(1));
+    const inputs = [input, scale, ...(a.center ? [ctx.weight("beta")] : [])];
+    const normalized = ctx.add("LayerNormalization", inputs, {
+      output: image ? ctx.value("normalized") : ctx.output,
+      attrs: { axis: int(-1), epsilon: float(a.epsilon) },
+    });
+    if (image) {
+      ctx.add("Transpose", [normalized], {
+        output: ctx.output,
+        attrs: { perm: ints(TO_NCHW) },
+        suffix: "to_nchw",
+      });
+    }
+  },
+
+  re_lu(ctx) {
+    const { max_value: max, negative_slope: slope, threshold } = ctx.node.attrs;
+    const x = ctx.inputs[0]!;
+    const scalar = (name: string, value: number) =>
+      ctx.floatConstant(name, [], Float32Array.of(value));
+    if (slope === 0 && threshold === 0) {
+      if (max === null) ctx.add("Relu", [x], { output: ctx.output });
+      else ctx.add("Clip", [x, scalar("min", 0), scalar("max", max)], { output: ctx.output });
+      return;
+    }
+    if (threshold === 0 && max === null) {
+      ctx.add("LeakyRelu", [x], { output: ctx.output, attrs: { alpha: float(slope) } });
+      return;
+    }
+    // Keras's general case: min(x * (x > threshold), max_value) - slope * relu(threshold - x).
+    const last = slope === 0 && max === null;
+    let positive = ctx.add(threshold === 0 ? "Relu" : "ThresholdedRelu", [x], {
+      output: last ? ctx.output : ctx.value("positive"),
+      ...(last ? {} : { suffix: "positive" }),
+      ...(threshold === 0 ? {} : { attrs: { alpha: float(threshold) } }),
+    });
+    if (max !== null) {
+      positive = ctx.add("Min", [positive, scalar("max", max)], {
+        output: slope === 0 ? ctx.output : ctx.value("clipped"),
+        ...(slope === 0 ? {} : { suffix: "clipped" }),
+      });
+    }
+    if (slope === 0) return;
+    const below = ctx.add("Sub", [scalar("threshold", threshold), x], {
+      output: ctx.value("below"),
+      suffix: "below",
+    });
+    const negative = ctx.add("Relu", [below], {
+      output: ctx.value("negative"),
+      suffix: "negative",
+    });
+    const sloped = ctx.add("Mul", [negative, scalar("negative_slope", slope)], {
+      output: ctx.value("sloped"),
+      suffix: "sloped",
+    });
+    ctx.add("Sub", [positive, sloped], { output: ctx.output });
+  },
+
+  leaky_relu(ctx) {
+    ctx.add("LeakyRelu", [ctx.inputs[0]!], {
+      output: ctx.output,
+      attrs: { alpha: float(ctx.node.attrs.negative_slope) },
+    });
+  },
+
+  elu(ctx) {
+    ctx.add("Elu", [ctx.inputs[0]!], {
+      output: ctx.output,
+      attrs: { alpha: float(ctx.node.attrs.alpha) },
+    });
   },
 };

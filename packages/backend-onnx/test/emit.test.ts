@@ -136,11 +136,29 @@ function imageOut(): Graph {
   );
 }
 
+/** Issue 12's element-wise, activation, shape and normalization ops: the compiler's fixture. */
+function elementwiseOps(): Graph {
+  const spec = join(
+    here,
+    "..",
+    "..",
+    "compiler",
+    "test",
+    "fixtures",
+    "elementwise-ops",
+    "spec.yaml",
+  );
+  const r = compileFile(spec);
+  if (r.graph === undefined) throw new Error(JSON.stringify(r.diagnostics));
+  return r.graph;
+}
+
 const cases: [string, () => Graph][] = [
   ["tiny-cnn", () => compiled("tiny-cnn.yaml")],
   ["tiny-branches", () => compiled("tiny-branches.yaml")],
   ["zoo", zoo],
   ["image-out", imageOut],
+  ["elementwise-ops", elementwiseOps],
 ];
 
 /** Golden text of each case: `test/fixtures/<case>/expected.onnx.txt` (a missing file fails). */

@@ -4,7 +4,8 @@ import { ort } from "../src/runtime.js";
 import { referenceRun } from "./reference.js";
 
 /**
- * Random weights for every parameter, BatchNorm statistics included (variance in [0.5, 1.5)),
+ * Random weights for every parameter, BatchNorm and Normalization statistics included (variances
+ * in [0.5, 1.5)),
  * so no layer is an identity and a wrong axis or order shows.
  */
 export function randomWeights(graph: Graph, seed = 1): Map<string, Float32Array> {
@@ -13,7 +14,7 @@ export function randomWeights(graph: Graph, seed = 1): Map<string, Float32Array>
     const next = uniformStream(seed, p.name);
     const n = shapeSize(p.shape);
     const data = new Float32Array(n);
-    const variance = p.suffix === "moving_variance";
+    const variance = p.suffix === "moving_variance" || p.suffix === "variance";
     for (let i = 0; i < n; i++) data[i] = variance ? 0.5 + next() : next() - 0.5;
     out.set(p.name, data);
   }

@@ -18,14 +18,72 @@ export function tfSamePad(size: number, window: number, stride: number): [number
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
+/** erf from Numerical Recipes' Chebyshev fit of erfc (relative error below 1.2e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.5 * Math.abs(x));
+  const y =
+    1 -
+    t *
+      Math.exp(
+        -x * x -
+          1.26551223 +
+          t *
+            (1.00002368 +
+              t *
+                (0.37409196 +
+                  t *
+                    (0.09678418 +
+                      t *
+                        (-0.18628806 +
+                          t *
+                            (0.27886807 +
+                              t *
+                                (-1.13520398 +
+                                  t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      );
+  return x >= 0 ? y : -y;
+}
+
+/** One Keras activation of one value (softmax is handled over rows in {@link act}). */
+function activation1(a: string, v: number): number {
+  const relu6 = (u: number) => Math.min(Math.max(u, 0), 6);
+  switch (a) {
+    case "relu":
+      return Math.max(0, v);
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-v));
+    case "tanh":
+      return Math.tanh(v);
+    case "relu6":
+      return relu6(v);
+    case "leaky_relu":
+      return v >= 0 ? v : 0.2 * v;
+    case "elu":
+      return v > 0 ? v : Math.exp(v) - 1;
+    case "selu":
+      return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (Math.exp(v) - 1));
+    case "gelu":
+      return 0.5 * v * (1 + erf(v / Math.SQRT2));
+    case "silu":
+    case "swish":
+      return v / (1 + Math.exp(-v));
+    case "hard_sigmoid":
+      return relu6(v + 3) / 6;
+    case "hard_silu":
+    case "hard_swish":
+      return (v * relu6(v + 3)) / 6;
+    case "softplus":
+      return Math.log1p(Math.exp(v));
+    case "exponential":
+      return Math.exp(v);
+    default:
+      return v;
+  }
+}
+
 function act(x: T, a: string): T {
   const d = Float64Array.from(x.data);
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    if (a === "relu") d[i] = Math.max(0, v);
-    if (a === "sigmoid") d[i] = 1 / (1 + Math.exp(-v));
-    if (a === "tanh") d[i] = Math.tanh(v);
-  }
+  if (a !== "softmax") for (let i = 0; i < d.length; i++) d[i] = activation1(a, d[i]!);
   if (a === "softmax") {
     const c = x.shape.at(-1)!;
     for (let r = 0; r < d.length; r += c) {
@@ -78,6 +136,44 @@ function windows(
     }
   }
   return { shape: [oh, ow, outC], data: out };
+}
+
+/** Element-wise `f` over same-rank inputs broadcast as Keras does (each dimension equal or 1). */
+function broadcast(xs: T[], out: readonly number[], f: (values: number[]) => number): T {
+  const size = out.reduce((p, q) => p * q, 1);
+  const data = new Float64Array(size);
+  const index = out.map(() => 0);
+  for (let i = 0; i < size; i++) {
+    const values = xs.map((t) => {
+      let at = 0;
+      for (let k = 0; k < out.length; k++)
+        at = at * t.shape[k]! + (t.shape[k] === 1 ? 0 : index[k]!);
+      return t.data[at]!;
+    });
+    data[i] = f(values);
+    for (let k = out.length - 1; k >= 0; k--) {
+      index[k]!++;
+      if (index[k]! < out[k]!) break;
+      index[k] = 0;
+    }
+  }
+  return { shape: out, data };
+}
+
+/** Each example's values normalised over the last axis: (x - mean) / sqrt(var + epsilon). */
+function layerNorm(x: T, epsilon: number, g?: Float32Array, b?: Float32Array): T {
+  const c = x.shape.at(-1)!;
+  const d = new Float64Array(x.data.length);
+  for (let r = 0; r < d.length; r += c) {
+    const row = x.data.subarray(r, r + c);
+    const mean = row.reduce((p, q) => p + q, 0) / c;
+    const variance = row.reduce((p, q) => p + (q - mean) ** 2, 0) / c;
+    for (let i = 0; i < c; i++) {
+      d[r + i] =
+        ((row[i]! - mean) / Math.sqrt(variance + epsilon)) * (g ? g[i]! : 1) + (b ? b[i]! : 0);
+    }
+  }
+  return { shape: x.shape, data: d };
 }
 
 function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined): T {
@@ -190,6 +286,68 @@ function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined):
     }
     case "dropout":
       return x;
+    // Issue 12, item 1.
+    case "multiply":
+      return broadcast(xs, node.outputShape, (v) => v.reduce((p, q) => p * q, 1));
+    case "subtract":
+      return broadcast(xs, node.outputShape, ([a, b]) => a! - b!);
+    case "average":
+      return broadcast(xs, node.outputShape, (v) => v.reduce((p, q) => p + q, 0) / v.length);
+    case "maximum":
+      return broadcast(xs, node.outputShape, (v) => Math.max(...v));
+    case "reshape":
+      // Row-major over NHWC: the values keep their order.
+      return { shape: node.outputShape, data: x.data };
+    case "permute": {
+      const dims = node.attrs.dims.map((d) => d - 1);
+      const out = node.outputShape;
+      const strides = x.shape.map((_, k) => x.shape.slice(k + 1).reduce((p, q) => p * q, 1));
+      const data = new Float64Array(x.data.length);
+      const index = out.map(() => 0);
+      for (let i = 0; i < data.length; i++) {
+        let at = 0;
+        for (let k = 0; k < out.length; k++) at += index[k]! * strides[dims[k]!]!;
+        data[i] = x.data[at]!;
+        for (let k = out.length - 1; k >= 0; k--) {
+          index[k]!++;
+          if (index[k]! < out[k]!) break;
+          index[k] = 0;
+        }
+      }
+      return { shape: out, data };
+    }
+    case "rescaling": {
+      const { scale, offset } = node.attrs;
+      const c = x.shape.at(-1)!;
+      const at = (v: number | readonly number[], i: number) =>
+        typeof v === "number" ? v : v[i % c]!;
+      return { shape: x.shape, data: x.data.map((v, i) => v * at(scale, i) + at(offset, i)) };
+    }
+    case "normalization": {
+      const c = x.shape.at(-1)!;
+      const m = w("mean")!;
+      const v = w("variance")!;
+      return {
+        shape: x.shape,
+        data: x.data.map((val, i) => (val - m[i % c]!) / Math.max(Math.sqrt(v[i % c]!), 1e-7)),
+      };
+    }
+    case "layer_normalization":
+      return layerNorm(x, node.attrs.epsilon, w("gamma"), w("beta"));
+    case "re_lu": {
+      const { max_value: max, negative_slope: slope, threshold: t } = node.attrs;
+      const f = (v: number) =>
+        v >= (max ?? Number.POSITIVE_INFINITY) ? max! : v > t ? v : slope * (v - t);
+      return { shape: x.shape, data: x.data.map(f) };
+    }
+    case "leaky_relu": {
+      const slope = node.attrs.negative_slope;
+      return { shape: x.shape, data: x.data.map((v) => (v >= 0 ? v : slope * v)) };
+    }
+    case "elu": {
+      const alpha = node.attrs.alpha;
+      return { shape: x.shape, data: x.data.map((v) => (v > 0 ? v : alpha * (Math.exp(v) - 1))) };
+    }
   }
 }
 

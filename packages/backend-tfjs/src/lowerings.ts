@@ -3,8 +3,16 @@
  * spec names it, and applies it to its inputs (functional API). Initial weights are never drawn by
  * tfjs: every initializer is `zeros` (cheap) and the compiler's values are set afterwards.
  */
-import type { Node, OpName } from "@rsc/compiler";
+import type { ActivationName, Node, OpName } from "@rsc/compiler";
 import { layers, type SymbolicTensor } from "@tensorflow/tfjs-layers";
+import {
+  KerasELU,
+  KerasMaximum,
+  KerasReLU,
+  Normalization,
+  Subtract,
+  TFJS_ACTIVATIONS,
+} from "./keras-layers.js";
 
 /** The IR node of one op. */
 export type NodeOf<K extends OpName> = Extract<Node, { op: K }>;
@@ -30,6 +38,12 @@ function one(inputs: readonly SymbolicTensor[]): SymbolicTensor {
 
 function applied(result: unknown): SymbolicTensor {
   return result as SymbolicTensor;
+}
+
+/** The tfjs activation of a Keras activation (tfjs-layers' identifier, or one of keras-layers.ts). */
+function activation(name: ActivationName): "linear" {
+  // tfjs types its identifiers as a closed union; ours are registered the same way (keras-layers.ts).
+  return TFJS_ACTIVATIONS[name] as "linear";
 }
 
 /** Max and average pooling take the same attributes: only the tfjs layer differs. */
@@ -78,7 +92,7 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
           padding: node.attrs.padding,
           dilationRate: [...node.attrs.dilation_rate],
           useBias: node.attrs.use_bias,
-          activation: node.attrs.activation,
+          activation: activation(node.attrs.activation),
           dataFormat: "channelsLast",
           ...noInit,
         })
@@ -103,7 +117,9 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
     ),
   activation: (node, inputs) =>
     applied(
-      layers.activation({ name: node.name, activation: node.attrs.activation }).apply(one(inputs)),
+      layers
+        .activation({ name: node.name, activation: activation(node.attrs.activation) })
+        .apply(one(inputs)),
     ),
   max_pooling2d: windowPooling(layers.maxPooling2d),
   average_pooling2d: windowPooling(layers.averagePooling2d),
@@ -124,7 +140,7 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
         .dense({
           name: node.name,
           units: node.attrs.units,
-          activation: node.attrs.activation,
+          activation: activation(node.attrs.activation),
           useBias: node.attrs.use_bias,
           ...noInit,
         })
@@ -132,4 +148,58 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
     ),
   dropout: (node, inputs) =>
     applied(layers.dropout({ name: node.name, rate: node.attrs.rate }).apply(one(inputs))),
+
+  // Issue 12, item 1: element-wise, activation, shape and normalization ops.
+  multiply: (node, inputs) => applied(layers.multiply({ name: node.name }).apply([...inputs])),
+  subtract: (node, inputs) => applied(new Subtract({ name: node.name }).apply([...inputs])),
+  average: (node, inputs) => applied(layers.average({ name: node.name }).apply([...inputs])),
+  maximum: (node, inputs) => applied(new KerasMaximum({ name: node.name }).apply([...inputs])),
+  reshape: (node, inputs) =>
+    applied(
+      layers.reshape({ name: node.name, targetShape: [...node.outputShape] }).apply(one(inputs)),
+    ),
+  permute: (node, inputs) =>
+    applied(layers.permute({ name: node.name, dims: [...node.attrs.dims] }).apply(one(inputs))),
+  rescaling: (node, inputs) =>
+    applied(
+      layers
+        // tfjs's Rescaling multiplies and adds with tf.mul / tf.add, which take a per-channel list too.
+        .rescaling({
+          name: node.name,
+          scale: node.attrs.scale as number,
+          offset: node.attrs.offset as number,
+        })
+        .apply(one(inputs)),
+    ),
+  normalization: (node, inputs) =>
+    applied(new Normalization({ name: node.name, axis: node.attrs.axis }).apply(one(inputs))),
+  layer_normalization: (node, inputs) =>
+    applied(
+      layers
+        .layerNormalization({
+          name: node.name,
+          axis: node.attrs.axis,
+          epsilon: node.attrs.epsilon,
+          center: node.attrs.center,
+          scale: node.attrs.scale,
+          betaInitializer: "zeros",
+          gammaInitializer: "zeros",
+        })
+        .apply(one(inputs)),
+    ),
+  re_lu: (node, inputs) =>
+    applied(
+      new KerasReLU({
+        name: node.name,
+        maxValue: node.attrs.max_value,
+        negativeSlope: node.attrs.negative_slope,
+        threshold: node.attrs.threshold,
+      }).apply(one(inputs)),
+    ),
+  leaky_relu: (node, inputs) =>
+    applied(
+      layers.leakyReLU({ name: node.name, alpha: node.attrs.negative_slope }).apply(one(inputs)),
+    ),
+  elu: (node, inputs) =>
+    applied(new KerasELU({ name: node.name, alpha: node.attrs.alpha }).apply(one(inputs))),
 };

@@ -73,6 +73,60 @@ export function everyOpGraph(classes = 3, name = "every_op"): Graph {
     { name: "gap", op: "global_average_pooling2d", inputs: ["bn2"] },
     { name: "fc_gap", op: "dense", attrs: { units: 5, activation: "linear" } },
     { name: "sum2", op: "add", inputs: ["fc_b", "fc_gap"] },
+    ...ISSUE12_OPS,
+    { name: "sum3", op: "add", inputs: ["sum2", "fc_silu"] },
+  ]);
+}
+
+/**
+ * Issue 12's element-wise, activation, shape and normalization ops: a branch from `relu1`
+ * ([h, w, 8]) with a squeeze-excitation multiply, ending in `fc_silu` ([5]).
+ */
+const ISSUE12_OPS: readonly LayerDescription[] = [
+  { name: "rescale", op: "rescaling", attrs: { scale: 0.5, offset: 0.1 }, inputs: ["relu1"] },
+  {
+    name: "norm",
+    op: "normalization",
+    attrs: { mean: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], variance: [1, 2, 0.5, 1, 2, 0.5, 1, 4] },
+  },
+  { name: "ln", op: "layer_normalization" },
+  { name: "se_pool", op: "global_average_pooling2d" },
+  { name: "se_dense", op: "dense", attrs: { units: 8, activation: "hard_sigmoid" } },
+  { name: "se_reshape", op: "reshape", attrs: { target_shape: [1, 1, -1] } },
+  { name: "se_scale", op: "multiply", inputs: ["ln", "se_reshape"] },
+  {
+    name: "relu_full",
+    op: "re_lu",
+    attrs: { max_value: 2, negative_slope: 0.1, threshold: 0.1 },
+  },
+  { name: "leaky", op: "leaky_relu", attrs: { negative_slope: 0.1 }, inputs: ["se_scale"] },
+  { name: "elu_a", op: "elu", attrs: { alpha: 0.5 }, inputs: ["se_scale"] },
+  { name: "diff", op: "subtract", inputs: ["relu_full", "leaky"] },
+  { name: "avg", op: "average", inputs: ["diff", "elu_a"] },
+  { name: "max", op: "maximum", inputs: ["avg", "se_reshape"] },
+  { name: "permute", op: "permute", attrs: { dims: [2, 1, 3] } },
+  { name: "to_sequence", op: "reshape", attrs: { target_shape: [-1, 8] } },
+  { name: "act_hard_swish", op: "activation", attrs: { activation: "hard_swish" } },
+  { name: "act_leaky_fn", op: "activation", attrs: { activation: "leaky_relu" } },
+  { name: "act_exp", op: "activation", attrs: { activation: "exponential" } },
+  { name: "act_gelu", op: "activation", attrs: { activation: "gelu" } },
+  { name: "act_relu6", op: "activation", attrs: { activation: "relu6" } },
+  { name: "act_selu", op: "activation", attrs: { activation: "selu" } },
+  { name: "act_softplus", op: "activation", attrs: { activation: "softplus" } },
+  { name: "act_elu_fn", op: "activation", attrs: { activation: "elu" } },
+  { name: "flatten_seq", op: "flatten" },
+  { name: "fc_silu", op: "dense", attrs: { units: 5, activation: "silu" } },
+];
+
+/**
+ * Issue 12's ops after a conv, for training tests (everyOpGraph's dilated conv has no gradient
+ * in tfjs 4.22): 16x16x3 -> conv1 -> relu1 -> the issue 12 branch -> `fc<classes>` softmax.
+ */
+export function issue12Graph(classes = 3, name = "issue12"): Graph {
+  return classifier(name, classes, [
+    { name: "conv1", op: "conv2d", attrs: { filters: 8, kernel_size: 3, strides: 2 } },
+    { name: "relu1", op: "activation", attrs: { activation: "relu" } },
+    ...ISSUE12_OPS,
   ]);
 }
 

@@ -57,6 +57,9 @@ describe("toLayersModel", () => {
       "bn1/moving_variance",
       "bn2/moving_mean",
       "bn2/moving_variance",
+      "norm/count",
+      "norm/mean",
+      "norm/variance",
     ]);
     model.dispose();
   });

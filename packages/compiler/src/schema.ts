@@ -9,7 +9,7 @@
  * strict attribute schema ({@link opAttrsSchema}).
  */
 import { ACTIVATIONS, type ActivationName } from "./ops/activation.js";
-import { OP_NAMES, OPS } from "./ops/registry.js";
+import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
 import type { JsonSchema, OpName } from "./ops/types.js";
 import { PARAM_TYPE_PATTERN } from "./param-types.js";
 import { MAX_SEED } from "./weights.js";
@@ -21,11 +21,13 @@ export const SCHEMA_ID = "https://rsc.dev/schema/spec-v1.json";
 export const FORMAT_VERSION = 1;
 
 /**
- * Activation shorthands usable as bare layers: `- relu`, one per activation. The identity
- * (`linear`) comes last, the order the published schema has always listed them in.
+ * Activation shorthands usable as bare layers: `- relu`, one per activation that is not also an
+ * op (`elu` and `leaky_relu` are Keras's ELU and LeakyReLU layers, whose attributes a bare
+ * activation could not take). The identity (`linear`) comes last, the order the published schema
+ * has always listed them in.
  */
 export const ACTIVATION_SHORTHANDS: readonly ActivationName[] = [
-  ...ACTIVATIONS.filter((a) => a !== "linear"),
+  ...ACTIVATIONS.filter((a) => a !== "linear" && !isOpName(a)),
   "linear",
 ];
 

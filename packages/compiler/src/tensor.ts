@@ -9,8 +9,16 @@
  */
 export type Shape = readonly number[];
 
-/** How a parameter tensor is initialised by the compiler's seeded generator (weights.ts). */
-export type Initializer = "glorot_uniform" | "zeros" | "ones";
+/**
+ * How a parameter tensor is initialised by the compiler's seeded generator (weights.ts): a named
+ * initializer, or values the spec gives (`normalization`'s `mean` and `variance`).
+ */
+export type Initializer = "glorot_uniform" | "zeros" | "ones" | ConstantInitializer;
+
+/** Values given by the spec, row-major in Keras layout, exactly as many as the tensor has. */
+export interface ConstantInitializer {
+  readonly constant: readonly number[];
+}
 
 /** One parameter tensor of a layer, named as Keras names it: `<layer>/<suffix>`. */
 export interface ParamSpec {

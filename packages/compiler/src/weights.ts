@@ -21,6 +21,7 @@
  *   `fan_out = out * prod(receptive)` (Keras's rule). Computed as `(2u - 1) * limit` in float64,
  *   stored as float32.
  * - zeros, ones: constant.
+ * - `{ constant: [...] }`: the values the spec gives, in row-major Keras order (stored as float32).
  */
 import { type Graph, graphParams } from "./ir.js";
 import { type Initializer, type ParamSpec, type Shape, shapeSize } from "./tensor.js";
@@ -193,6 +194,33 @@ function identity(rank: number): number[] {
   return Array.from({ length: rank }, (_, k) => k);
 }
 
+/** Writes spec-given values (row-major Keras order) into `out`, axes permuted by `perm`. */
+function fillConstant(
+  name: string,
+  shape: Shape,
+  values: readonly number[],
+  out: Float32Array,
+  perm: readonly number[],
+): void {
+  if (values.length !== out.length)
+    throw new RangeError(
+      `weight '${name}' has ${out.length} values, the spec gives ${values.length}`,
+    );
+  const sourceStrides = shape.map((_, k) => shapeSize(shape.slice(k + 1)));
+  const dims = perm.map((axis) => shape[axis]!);
+  const index = dims.map(() => 0);
+  for (let t = 0; t < out.length; t++) {
+    let source = 0;
+    for (let k = 0; k < dims.length; k++) source += index[k]! * sourceStrides[perm[k]!]!;
+    out[t] = values[source]!;
+    for (let k = dims.length - 1; k >= 0; k--) {
+      index[k]!++;
+      if (index[k]! < dims[k]!) break;
+      index[k] = 0;
+    }
+  }
+}
+
 /**
  * Writes one tensor's initial values into `out` (exactly its size), as its initializer says,
  * with its axes permuted by `perm` (out axis k is Keras axis `perm[k]`; identity by default).
@@ -210,6 +238,10 @@ function fillTensor(
     throw new RangeError(`weight '${name}' has ${size} values, not ${out.length}`);
   if (perm.length !== shape.length || [...perm].sort((a, b) => a - b).some((a, k) => a !== k))
     throw new RangeError(`[${perm.join(", ")}] is not a permutation of ${shape.length} axes`);
+  if (typeof initializer === "object") {
+    fillConstant(name, shape, initializer.constant, out, perm);
+    return;
+  }
   if (initializer !== "glorot_uniform") {
     out.fill(initializer === "ones" ? 1 : 0);
     return;

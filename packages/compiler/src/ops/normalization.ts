@@ -1,4 +1,4 @@
-/** BatchNormalization over the channels (last) axis. */
+/** BatchNormalization and LayerNormalization over the channels (last) axis. */
 import { withDefaults } from "./common.js";
 import type { OpDef } from "./op-def.js";
 
@@ -71,6 +71,69 @@ export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizati
         : []),
       { suffix: "moving_mean", shape: c, initializer: "zeros", trainable: false },
       { suffix: "moving_variance", shape: c, initializer: "ones", trainable: false },
+    ];
+  },
+};
+
+/** Attributes of `layer_normalization` (Keras LayerNormalization); `axis` is -1 or the input's rank. */
+export interface LayerNormalizationAttrs {
+  readonly axis: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+}
+
+const layerNormalizationDefaults = { axis: -1, epsilon: 1e-3, center: true, scale: true } as const;
+
+/**
+ * `layer_normalization: { axis: -1, epsilon: 0.001, center: true, scale: true }`: each example
+ * normalised over its last axis, (x - mean) / sqrt(var + epsilon) * gamma + beta. Keras order of
+ * weights: gamma, beta (trainable).
+ */
+export const layerNormalizationOp: OpDef<"layer_normalization", LayerNormalizationAttrs> = {
+  op: "layer_normalization",
+  kerasClass: "LayerNormalization",
+  doc: "Normalizes each example over the last axis: (x - mean) / sqrt(var + epsilon) * gamma + beta.",
+  attrs: {
+    properties: {
+      axis: { type: "integer" },
+      epsilon: { type: "number", exclusiveMinimum: 0 },
+      center: { type: "boolean" },
+      scale: { type: "boolean" },
+    },
+  },
+  defaults: layerNormalizationDefaults,
+  arity: { min: 1, max: 1 },
+  normalize(raw) {
+    const a = withDefaults(raw, layerNormalizationDefaults);
+    return {
+      axis: a["axis"] as number,
+      epsilon: a["epsilon"] as number,
+      center: a["center"] as boolean,
+      scale: a["scale"] as boolean,
+    };
+  },
+  infer(inputs, a) {
+    const x = inputs[0]!;
+    if (a.axis !== -1 && a.axis !== x.length) {
+      return {
+        ok: false,
+        code: "RSC305",
+        message: `layer_normalization supports only the last axis (-1 or ${x.length}), got ${a.axis}`,
+        attr: "axis",
+      };
+    }
+    return { ok: true, shape: x };
+  },
+  params(inputs, a) {
+    const c = [inputs[0]!.at(-1)!];
+    return [
+      ...(a.scale
+        ? [{ suffix: "gamma", shape: c, initializer: "ones", trainable: true } as const]
+        : []),
+      ...(a.center
+        ? [{ suffix: "beta", shape: c, initializer: "zeros", trainable: true } as const]
+        : []),
     ];
   },
 };

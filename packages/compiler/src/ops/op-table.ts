@@ -6,7 +6,7 @@
 import { ACTIVATION_SHORTHANDS } from "../schema.js";
 import { ACTIVATIONS, activationSchema } from "./activation.js";
 import type { JsonSchema, OpDef } from "./op-def.js";
-import { OP_NAMES, OPS } from "./registry.js";
+import { isOpName, OP_NAMES, OPS } from "./registry.js";
 
 const code = (text: string) => `\`${text}\``;
 
@@ -45,13 +45,15 @@ function markdownTable(header: readonly string[], rows: readonly (readonly strin
 
 /** The op table in Markdown, one row per op in registry order, with a final newline. */
 export function opTableMarkdown(): string {
+  const layerNamed = ACTIVATIONS.filter((a) => isOpName(a));
   const rows = OP_NAMES.map((op) => row(OPS[op] as unknown as OpDef));
   return [
     ...markdownTable(["op", "Keras class", "attributes", "description"], rows),
     "",
     "Required attributes are in bold; `= value` is the default.",
     `Activations: ${ACTIVATIONS.map(code).join(", ")}; each is also a bare layer,`,
-    `shorthand for \`activation: <name>\` (${ACTIVATION_SHORTHANDS.map((a) => code(`- ${a}`)).join(", ")}).`,
+    `shorthand for \`activation: <name>\` (${ACTIVATION_SHORTHANDS.map((a) => code(`- ${a}`)).join(", ")}),`,
+    `except where the name is an op: ${layerNamed.map((a) => code(`- ${a}`)).join(", ")} are those ops' layers.`,
     "",
   ].join("\n");
 }

@@ -3,15 +3,17 @@
  * their attribute types ({@link OpAttrs}) are derived from this list, so adding an op is one
  * family entry plus one line here.
  */
-import { activationOp } from "./activation.js";
+import { activationOp, eluOp, leakyReLUOp, reLUOp } from "./activation.js";
 import { conv2dOp } from "./conv.js";
 import { denseOp, dropoutOp, flattenOp } from "./core.js";
 import { inputOp } from "./input.js";
-import { addOp, concatenateOp } from "./merge.js";
-import { batchNormalizationOp } from "./normalization.js";
+import { addOp, averageOp, concatenateOp, maximumOp, multiplyOp, subtractOp } from "./merge.js";
+import { batchNormalizationOp, layerNormalizationOp } from "./normalization.js";
 import type { OpDef } from "./op-def.js";
 import { zeroPadding2dOp } from "./padding.js";
 import { averagePooling2dOp, globalAveragePooling2dOp, maxPooling2dOp } from "./pooling.js";
+import { normalizationOp, rescalingOp } from "./preprocessing.js";
+import { permuteOp, reshapeOp } from "./reshaping.js";
 
 /** Checks that every entry is keyed by its own op name. */
 function registry<T extends { readonly [K in keyof T]: OpDef<K & string, unknown> }>(ops: T): T {
@@ -32,6 +34,19 @@ const REGISTRY = registry({
   flatten: flattenOp,
   dense: denseOp,
   dropout: dropoutOp,
+  // Issue 12, item 1: element-wise, activation, shape and normalization ops.
+  multiply: multiplyOp,
+  subtract: subtractOp,
+  average: averageOp,
+  maximum: maximumOp,
+  reshape: reshapeOp,
+  permute: permuteOp,
+  rescaling: rescalingOp,
+  normalization: normalizationOp,
+  layer_normalization: layerNormalizationOp,
+  re_lu: reLUOp,
+  leaky_relu: leakyReLUOp,
+  elu: eluOp,
 });
 
 /** Every op name of the registry. */
