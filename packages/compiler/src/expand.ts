@@ -27,6 +27,7 @@ import { checkParamType } from "./param-types.js";
 import { expandRange, MAX_RANGE_ITEMS, type RangeItem } from "./ranges.js";
 import { ACTIVATION_SHORTHANDS, STRUCTURAL_KEYS } from "./schema.js";
 import { MapScope } from "./scope.js";
+import { ShapeQueryError, ShapeTable } from "./shape-scope.js";
 import type { LocatedAttr } from "./validate.js";
 import { DEFAULT_SEED, MAX_SEED } from "./weights.js";
 
@@ -89,6 +90,8 @@ class Expander {
   private readonly diagnostics: Diagnostic[] = [];
   private blocks: ReadonlyMap<string, BlockDef> = new Map();
   private readonly layers: ExpandedLayer[] = [];
+  /** Shapes of the layers emitted so far, for `channels(x)` and the other shape functions. */
+  private readonly shapes = new ShapeTable(this.layers);
   private defaults = new Map<string, Map<string, LocatedAttr>>();
   /** Errors the loader reported. */
   private readonly loadErrors: number;
@@ -140,12 +143,15 @@ class Expander {
     this.defaults = this.layerDefaults(root, scope);
     const seed = this.modelSeed(root, scope);
     const name = modelName(root, file);
-    const frame: Frame = { scope, labels: new Map(), callSites: [] };
+    const labels = new Map<string, LayerRef>();
+    const frame: Frame = { scope: this.shapes.scope(scope, labels), labels, callSites: [] };
     const inputs = inputDeclarations(root);
     const prev = this.expandInputs(inputs, scope);
     const layers = this.modelLayers(root, inputs);
     this.expandSeq(layers, frame, prev, 0);
-    return { name, seed, layers: this.layers, outputs: this.modelOutputs(root, frame) };
+    const outputs = this.modelOutputs(root, frame);
+    this.diagnostics.push(...this.shapes.finish());
+    return { name, seed, layers: this.layers, outputs };
   }
 
   /** The model's scope: its `params:` in order, then the `--set` overrides. */
@@ -270,6 +276,10 @@ class Expander {
       try {
         return interpolate(node.value, scope);
       } catch (e) {
+        if (e instanceof ShapeQueryError) {
+          this.shapes.defer(e, node.loc, callSites);
+          return undefined;
+        }
         if (!(e instanceof ExprError)) throw e;
         if (e.kind === "undefined-name") {
           const guess = closest(e.undefinedName!, scope.names());
@@ -717,8 +727,9 @@ class Expander {
     if (scope === undefined || !this.bindNames(block, scope, callSites)) return { kind: "poison" };
     const labels = new Map<string, LayerRef>();
     labels.set(block.input, input ?? { kind: "poison" });
+    const frameScope = this.shapes.scope(scope, labels);
     return (
-      this.expandSeq(block.layers, { scope, labels, callSites }, input, depth + 1) ??
+      this.expandSeq(block.layers, { scope: frameScope, labels, callSites }, input, depth + 1) ??
       input ?? { kind: "poison" }
     );
   }
