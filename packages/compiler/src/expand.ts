@@ -29,6 +29,7 @@ import { ACTIVATION_SHORTHANDS, STRUCTURAL_KEYS } from "./schema.js";
 import { MapScope } from "./scope.js";
 import { ShapeQueryError, ShapeTable } from "./shape-scope.js";
 import type { LocatedAttr } from "./validate.js";
+import { unusedParamWarnings } from "./warnings.js";
 import { DEFAULT_SEED, MAX_SEED } from "./weights.js";
 
 /** Most layers one model may expand to. */
@@ -93,6 +94,8 @@ class Expander {
   /** Shapes of the layers emitted so far, for `channels(x)` and the other shape functions. */
   private readonly shapes = new ShapeTable(this.layers);
   private defaults = new Map<string, Map<string, LocatedAttr>>();
+  /** Ops whose `defaults:` entry (or some attributes of it) had schema errors: see expandLayer. */
+  private readonly spoiltDefaults = new Map<string, "all" | ReadonlySet<string>>();
   /** Errors the loader reported. */
   private readonly loadErrors: number;
 
@@ -124,7 +127,7 @@ class Expander {
     if (root === undefined) return done();
     const table = collectBlocks(this.loaded.documents);
     this.blocks = table.blocks;
-    this.diagnostics.push(...table.diagnostics);
+    this.diagnostics.push(...table.diagnostics, ...unusedParamWarnings(this.blocks.values()));
     if (this.hasOwnErrors()) return done();
     try {
       return done(this.expandModel(root.root, root.file));
@@ -178,7 +181,15 @@ class Expander {
     if (isMap(defaults)) {
       for (const [op, entry] of defaults.entries) {
         const attrs = new Map<string, LocatedAttr>();
-        if (isMap(entry.value)) this.evaluateEntries(entry.value, scope, [], attrs);
+        // A default with a schema error (already reported) is left out, and the layers it
+        // would apply to are skipped quietly: the rest of the model is still checked.
+        const broken = this.loaded.brokenItems;
+        if (broken.has(entry.value)) this.spoiltDefaults.set(op, "all");
+        else if (isMap(entry.value)) {
+          const spoilt = [...entry.value.entries].filter(([, e]) => broken.has(e.value));
+          if (spoilt.length > 0) this.spoiltDefaults.set(op, new Set(spoilt.map(([k]) => k)));
+          this.evaluateEntries(entry.value, scope, [], attrs, [...spoilt.map(([k]) => k)]);
+        }
         byOp.set(op, attrs);
       }
     }
@@ -445,9 +456,14 @@ class Expander {
       ...this.blocks.keys(),
     ];
     const guess = closest(key, candidates);
+    const blocks = [...this.blocks.keys()];
+    // Nothing close: list what there is, so the reader need not look it up.
+    const known = `ops: ${[...OP_NAMES, ...ACTIVATION_SHORTHANDS].join(", ")}; ${
+      blocks.length > 0 ? `blocks: ${blocks.join(", ")}; ` : ""
+    }keywords: ${STRUCTURAL_KEYS.join(", ")}`;
     this.error("RSC108", `unknown op or block '${key}'`, loc, {
       callSites: frame.callSites,
-      ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
+      hint: guess ? `did you mean '${guess}'?` : known,
     });
     return { kind: "poison" };
   }
@@ -561,6 +577,8 @@ class Expander {
       }
     }
     for (const [k, a] of this.defaults.get(op) ?? []) if (!attrs.has(k)) attrs.set(k, a);
+    const spoilt = this.spoiltDefaults.get(op);
+    if (spoilt === "all" || [...(spoilt ?? [])].some((k) => !attrs.has(k))) broken = true;
     if (inputs === undefined) inputs = op === "input" ? [] : prev === undefined ? [] : [prev];
     const ref = this.emit({
       op,
@@ -676,7 +694,9 @@ class Expander {
       const guess = closest(blockName, this.blocks.keys());
       this.error("RSC108", `unknown block '${blockName}'`, useNode.loc, {
         callSites: frame.callSites,
-        ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : `blocks: ${[...this.blocks.keys()].join(", ") || "(none defined or imported)"}`,
       });
     }
     return block;
