@@ -181,14 +181,17 @@ class Expander {
     if (isMap(defaults)) {
       for (const [op, entry] of defaults.entries) {
         const attrs = new Map<string, LocatedAttr>();
-        // A default with a schema error (already reported) is left out, and the layers it
-        // would apply to are skipped quietly: the rest of the model is still checked.
+        // A default with a schema or interpolation error (already reported) is left out, and
+        // the layers it would apply to are skipped quietly: the rest of the model is checked.
         const broken = this.loaded.brokenItems;
         if (broken.has(entry.value)) this.spoiltDefaults.set(op, "all");
         else if (isMap(entry.value)) {
-          const spoilt = [...entry.value.entries].filter(([, e]) => broken.has(e.value));
+          const entries = [...entry.value.entries];
+          const skip = entries.filter(([, e]) => broken.has(e.value)).map(([k]) => k);
+          this.evaluateEntries(entry.value, scope, [], attrs, skip);
+          const isNull = (n: LNode) => n.kind === "scalar" && n.value === null;
+          const spoilt = entries.filter(([k, e]) => !attrs.has(k) && !isNull(e.value));
           if (spoilt.length > 0) this.spoiltDefaults.set(op, new Set(spoilt.map(([k]) => k)));
-          this.evaluateEntries(entry.value, scope, [], attrs, [...spoilt.map(([k]) => k)]);
         }
         byOp.set(op, attrs);
       }
