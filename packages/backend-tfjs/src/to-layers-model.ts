@@ -166,8 +166,11 @@ function lowerNode(
 
 /** Sets every layer's weights by Keras name (`LayerVariable.originalName`, never the uniquified name). */
 function setWeights(lowered: LayersModel, graph: Graph, weights: WeightMap): void {
+  const kept = new Set(lowered.layers.map((l) => l.name));
   for (const node of graph.nodes) {
     if (node.params.length === 0) continue;
+    // tfjs, like Keras, leaves out a layer that feeds no output (the compiler warns, RSC221).
+    if (!kept.has(node.name)) continue;
     const layer = lowered.getLayer(node.name);
     const shapes = new Map(node.params.map((p) => [p.name, p.shape]));
     const values: Tensor[] = layer.weights.map((variable) => {

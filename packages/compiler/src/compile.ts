@@ -16,6 +16,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { expandSpec } from "./expand.js";
 import type { Graph } from "./ir.js";
 import { loadSpec } from "./load.js";
+import { unusedLayerWarnings } from "./warnings.js";
 
 /** Options of {@link compileFile} and {@link compileSource}. */
 export interface CompileOptions {
@@ -72,6 +73,7 @@ function compile(file: string, source: string | undefined, options: CompileOptio
   if (built.graph === undefined || hasErrors(diagnostics))
     return { diagnostics: finish(diagnostics) };
   const graph = built.graph;
+  diagnostics.push(...unusedLayerWarnings(graph));
   let hash: string | undefined;
   const info: SpecInfo = {
     name: expanded.model.name,

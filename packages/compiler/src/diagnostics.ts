@@ -77,6 +77,10 @@ export const DIAGNOSTIC_CODES = {
   RSC212: "block defined twice, or named like an op or keyword",
   RSC213: "block template nested too deeply (recursive template)",
   RSC214: "bad stage range (`over:`)",
+  RSC220:
+    "a shape function reads a layer defined later (or an unnamed layer's default name, or one depending on a later layer)",
+  RSC221: "warning: a layer's output feeds nothing (not an output, no layer takes it)",
+  RSC222: "warning: a block parameter is never used",
   RSC300: "shapes do not match",
   RSC301: "kernel or pool window larger than its input",
   RSC302: "size must be positive",

@@ -27,7 +27,9 @@ import { checkParamType } from "./param-types.js";
 import { expandRange, MAX_RANGE_ITEMS, type RangeItem } from "./ranges.js";
 import { ACTIVATION_SHORTHANDS, STRUCTURAL_KEYS } from "./schema.js";
 import { MapScope } from "./scope.js";
+import { ShapeQueryError, ShapeTable } from "./shape-scope.js";
 import type { LocatedAttr } from "./validate.js";
+import { unusedParamWarnings } from "./warnings.js";
 import { DEFAULT_SEED, MAX_SEED } from "./weights.js";
 
 /** Most layers one model may expand to. */
@@ -89,7 +91,11 @@ class Expander {
   private readonly diagnostics: Diagnostic[] = [];
   private blocks: ReadonlyMap<string, BlockDef> = new Map();
   private readonly layers: ExpandedLayer[] = [];
+  /** Shapes of the layers emitted so far, for `channels(x)` and the other shape functions. */
+  private readonly shapes = new ShapeTable(this.layers);
   private defaults = new Map<string, Map<string, LocatedAttr>>();
+  /** Ops whose `defaults:` entry (or some attributes of it) had schema errors: see expandLayer. */
+  private readonly spoiltDefaults = new Map<string, "all" | ReadonlySet<string>>();
   /** Errors the loader reported. */
   private readonly loadErrors: number;
 
@@ -121,7 +127,7 @@ class Expander {
     if (root === undefined) return done();
     const table = collectBlocks(this.loaded.documents);
     this.blocks = table.blocks;
-    this.diagnostics.push(...table.diagnostics);
+    this.diagnostics.push(...table.diagnostics, ...unusedParamWarnings(this.blocks.values()));
     if (this.hasOwnErrors()) return done();
     try {
       return done(this.expandModel(root.root, root.file));
@@ -140,12 +146,15 @@ class Expander {
     this.defaults = this.layerDefaults(root, scope);
     const seed = this.modelSeed(root, scope);
     const name = modelName(root, file);
-    const frame: Frame = { scope, labels: new Map(), callSites: [] };
+    const labels = new Map<string, LayerRef>();
+    const frame: Frame = { scope: this.shapes.scope(scope, labels), labels, callSites: [] };
     const inputs = inputDeclarations(root);
     const prev = this.expandInputs(inputs, scope);
     const layers = this.modelLayers(root, inputs);
     this.expandSeq(layers, frame, prev, 0);
-    return { name, seed, layers: this.layers, outputs: this.modelOutputs(root, frame) };
+    const outputs = this.modelOutputs(root, frame);
+    this.diagnostics.push(...this.shapes.finish());
+    return { name, seed, layers: this.layers, outputs };
   }
 
   /** The model's scope: its `params:` in order, then the `--set` overrides. */
@@ -172,7 +181,18 @@ class Expander {
     if (isMap(defaults)) {
       for (const [op, entry] of defaults.entries) {
         const attrs = new Map<string, LocatedAttr>();
-        if (isMap(entry.value)) this.evaluateEntries(entry.value, scope, [], attrs);
+        // A default with a schema or interpolation error (already reported) is left out, and
+        // the layers it would apply to are skipped quietly: the rest of the model is checked.
+        const broken = this.loaded.brokenItems;
+        if (broken.has(entry.value)) this.spoiltDefaults.set(op, "all");
+        else if (isMap(entry.value)) {
+          const entries = [...entry.value.entries];
+          const skip = entries.filter(([, e]) => broken.has(e.value)).map(([k]) => k);
+          this.evaluateEntries(entry.value, scope, [], attrs, skip);
+          const isNull = (n: LNode) => n.kind === "scalar" && n.value === null;
+          const spoilt = entries.filter(([k, e]) => !attrs.has(k) && !isNull(e.value));
+          if (spoilt.length > 0) this.spoiltDefaults.set(op, new Set(spoilt.map(([k]) => k)));
+        }
         byOp.set(op, attrs);
       }
     }
@@ -270,6 +290,10 @@ class Expander {
       try {
         return interpolate(node.value, scope);
       } catch (e) {
+        if (e instanceof ShapeQueryError) {
+          this.shapes.defer(e, node.loc, callSites);
+          return undefined;
+        }
         if (!(e instanceof ExprError)) throw e;
         if (e.kind === "undefined-name") {
           const guess = closest(e.undefinedName!, scope.names());
@@ -435,9 +459,14 @@ class Expander {
       ...this.blocks.keys(),
     ];
     const guess = closest(key, candidates);
+    const blocks = [...this.blocks.keys()];
+    // Nothing close: list what there is, so the reader need not look it up.
+    const known = `ops: ${[...OP_NAMES, ...ACTIVATION_SHORTHANDS].join(", ")}; ${
+      blocks.length > 0 ? `blocks: ${blocks.join(", ")}; ` : ""
+    }keywords: ${STRUCTURAL_KEYS.join(", ")}`;
     this.error("RSC108", `unknown op or block '${key}'`, loc, {
       callSites: frame.callSites,
-      ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
+      hint: guess ? `did you mean '${guess}'?` : known,
     });
     return { kind: "poison" };
   }
@@ -551,6 +580,8 @@ class Expander {
       }
     }
     for (const [k, a] of this.defaults.get(op) ?? []) if (!attrs.has(k)) attrs.set(k, a);
+    const spoilt = this.spoiltDefaults.get(op);
+    if (spoilt === "all" || [...(spoilt ?? [])].some((k) => !attrs.has(k))) broken = true;
     if (inputs === undefined) inputs = op === "input" ? [] : prev === undefined ? [] : [prev];
     const ref = this.emit({
       op,
@@ -666,7 +697,9 @@ class Expander {
       const guess = closest(blockName, this.blocks.keys());
       this.error("RSC108", `unknown block '${blockName}'`, useNode.loc, {
         callSites: frame.callSites,
-        ...(guess ? { hint: `did you mean '${guess}'?` } : {}),
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : `blocks: ${[...this.blocks.keys()].join(", ") || "(none defined or imported)"}`,
       });
     }
     return block;
@@ -717,8 +750,9 @@ class Expander {
     if (scope === undefined || !this.bindNames(block, scope, callSites)) return { kind: "poison" };
     const labels = new Map<string, LayerRef>();
     labels.set(block.input, input ?? { kind: "poison" });
+    const frameScope = this.shapes.scope(scope, labels);
     return (
-      this.expandSeq(block.layers, { scope, labels, callSites }, input, depth + 1) ??
+      this.expandSeq(block.layers, { scope: frameScope, labels, callSites }, input, depth + 1) ??
       input ?? { kind: "poison" }
     );
   }

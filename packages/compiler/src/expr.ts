@@ -7,7 +7,8 @@
  *   cmp     = sum [("==" | "!=" | "<" | "<=" | ">" | ">=") sum]
  *   sum     = term {("+" | "-") term}                term = unary {("*" | "/" | "//" | "%") unary}
  *   unary   = "-" unary | postfix                    postfix = atom {"[" expr "]"}
- *   atom    = number | 'string' | "string" | true | false | identifier | "(" expr ")" | "[" [expr {"," expr}] "]"
+ *   atom    = number | 'string' | "string" | true | false | identifier | call | "(" expr ")" | "[" [expr {"," expr}] "]"
+ *   call    = identifier "(" [expr {"," expr}] ")"     (functions come from the scope: Scope.func)
  * `+` adds numbers, concatenates strings and lists; `//` is floor division; indexes may be negative.
  */
 
@@ -27,11 +28,26 @@ export class ExprError extends Error {
   }
 }
 
+/** A function an expression can call, `max(a, b)` or `channels(x)`. */
+export interface ExprFunction {
+  /**
+   * True when a bare name argument (`channels(x)`) names a layer and is passed as its text,
+   * not looked up as a value; any other argument expression is evaluated as usual.
+   */
+  readonly takesLayerName?: boolean;
+  /** Computes the result; throws {@link ExprError} (or a caller's own error) for bad arguments. */
+  call(args: readonly Value[]): Value;
+}
+
 /** Names visible to an expression. */
 export interface Scope {
   lookup(name: string): Value | undefined;
   /** Every visible name, for hints. */
   names(): Iterable<string>;
+  /** The function called `name`, if any (absent: the scope has no functions). */
+  func?(name: string): ExprFunction | undefined;
+  /** Every function name, for hints. */
+  funcNames?(): Iterable<string>;
 }
 
 type Token =
@@ -259,6 +275,7 @@ export function evaluate(src: string, scope: Scope): Value {
       if (t.v === "true" || t.v === "false") return t.v === "true";
       if (["and", "or", "not", "if", "else"].includes(t.v))
         throw new ExprError(`unexpected '${t.v}' in '${src}'`, "syntax");
+      if (isOp("(")) return call(t.v);
       const v = scope.lookup(t.v);
       if (v === undefined) throw new ExprError(`'${t.v}' is not defined`, "undefined-name", t.v);
       return v;
@@ -281,6 +298,43 @@ export function evaluate(src: string, scope: Scope): Value {
       return items;
     }
     throw new ExprError(`unexpected '${t.v}' in '${src}'`, "syntax");
+  };
+
+  /** `name(args...)`, the `(` next: a bare-name argument of a layer-name function is its text. */
+  const call = (name: string): Value => {
+    const f = scope.func?.(name);
+    if (f === undefined) {
+      const known = [...(scope.funcNames?.() ?? [])];
+      throw new ExprError(
+        `unknown function '${name}'${known.length > 0 ? ` (functions: ${known.join(", ")})` : ""}`,
+        "syntax",
+      );
+    }
+    pos++;
+    const args: Value[] = [];
+    const arg = (): Value => {
+      const t = peek();
+      const after = tokens[pos + 1];
+      if (
+        f.takesLayerName &&
+        t?.t === "id" &&
+        after?.t === "op" &&
+        (after.v === ")" || after.v === ",")
+      ) {
+        pos++;
+        return t.v;
+      }
+      return expr();
+    };
+    if (!isOp(")")) {
+      args.push(arg());
+      while (isOp(",")) {
+        pos++;
+        args.push(arg());
+      }
+    }
+    expect(")");
+    return f.call(args);
   };
 
   if (tokens.length === 0) throw new ExprError("empty expression '{}'", "syntax");

@@ -62,7 +62,7 @@ export interface DocumentValidation {
    * True when expansion can go on despite the errors, so that one run also reports the file's
    * other (semantic) errors: every error is an unknown top-level key (expansion reads those keys
    * by name, so it never sees it) or lies inside a layer item, which is then in
-   * {@link brokenItems}. Other errors (in `input:`, `blocks:` parameters, `defaults:`, ...) stop
+   * {@link brokenItems}, or lies under `defaults:`. Other errors (in `input:`, `blocks:` parameters, ...) stop
    * the file's expansion: what follows from them could not be trusted.
    */
   readonly recoverable: boolean;
@@ -70,6 +70,8 @@ export interface DocumentValidation {
    * The layer items (elements of a `layers:` list, in a model, a template or a group) that
    * contain a schema error, deepest item per error: expansion keeps their name and `from:` (so
    * references to them resolve) and skips them and what depends on them without more errors.
+   * Also the `defaults:` entries with a schema error (an op's entry, or one attribute's value):
+   * the layers they would apply to are skipped the same way.
    */
   readonly brokenItems: ReadonlySet<LNode>;
 }
@@ -83,6 +85,17 @@ function enclosingLayerItem(root: LNode, pointer: string): LNode | undefined {
     parentKey = step.key;
   }
   return item;
+}
+
+/**
+ * The `defaults:` node a schema error at `pointer` (under `/defaults`) spoils: one attribute's
+ * value (`/defaults/conv2d/padding`), else the op's whole entry (`/defaults/conv2d`: an unknown
+ * or mistyped attribute key, or not a mapping). An error at `defaults:` itself (an unknown op, not
+ * a mapping) spoils nothing: those defaults never apply to a layer.
+ */
+function spoiltDefault(root: LNode, pointer: string): LNode | undefined {
+  const steps = [...pointerPath(root, pointer)];
+  return steps[2]?.node ?? steps[1]?.node;
 }
 
 /** Validates a parsed file against the spec schema; errors point at the YAML nodes. */
@@ -103,7 +116,10 @@ export function validateDocument(root: LNode): DocumentValidation {
   for (const error of errors) {
     const item = enclosingLayerItem(root, error.instancePath);
     if (item !== undefined) brokenItems.add(item);
-    else if (error.keyword !== "additionalProperties" || error.instancePath !== "")
+    else if (/^\/defaults(\/|$)/.test(error.instancePath)) {
+      const spoilt = spoiltDefault(root, error.instancePath);
+      if (spoilt !== undefined) brokenItems.add(spoilt);
+    } else if (error.keyword !== "additionalProperties" || error.instancePath !== "")
       recoverable = false;
   }
   return { diagnostics, recoverable, brokenItems };

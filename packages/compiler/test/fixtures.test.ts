@@ -1,6 +1,7 @@
 /**
  * Golden fixtures, run by one glob-driven test: `fixtures/<case>/spec.yaml` must compile, and its
- * graph summary (layer, op, output shape, params) must equal `expected.json`;
+ * graph summary (layer, op, output shape, params) and its warnings, if any (`warnings`, like the
+ * error fixtures' diagnostics), must equal `expected.json`;
  * `fixtures/_error_/<case>/spec.yaml` (or `spec.txt` / `spec.bin` for input biome cannot read)
  * must fail with exactly the diagnostics (code, file, line, column, related locations; never
  * message text) in `expected.json`. An optional `options.json` holds CompileOptions (e.g.
@@ -68,9 +69,12 @@ describe("golden fixtures", () => {
     it(name, () => {
       const dir = join(root, name);
       const result = compileFile(specFile(dir), options(dir));
-      expect(summariseDiagnostics(dir, result.diagnostics)).toEqual([]);
+      const errors = result.diagnostics.filter((d) => d.severity === "error");
+      expect(summariseDiagnostics(dir, errors)).toEqual([]);
+      const warnings = summariseDiagnostics(dir, result.diagnostics);
       const graph = result.graph!;
       check(dir, {
+        ...(warnings.length > 0 ? { warnings } : {}),
         inputs: graph.inputs,
         outputs: graph.outputs,
         layers: graph.nodes.map((n) => ({
