@@ -19,7 +19,13 @@ import {
 import { root } from "./rsc-process.js";
 
 /** Specs too big for CI on the cpu backend (checked by the bench instead). */
-const BENCH_ONLY = new Set(["resnet18.yaml", "resnet50.yaml", "resnet101.yaml", "vgg16.yaml"]);
+const BENCH_ONLY = new Set([
+  "resnet18.yaml",
+  "resnet50.yaml",
+  "resnet101.yaml",
+  "vgg16.yaml",
+  "densenet121.yaml",
+]);
 const TOLERANCE = 1e-4;
 
 function cases(): [string, string, Record<string, string>][] {

@@ -160,4 +160,17 @@ describe("keras.applications families: totals as Keras's model.summary() reports
     expect(graph.nodes.filter((n) => n.op === "conv2d").map((n) => n.name)).toHaveLength(13);
     expect(graph.outputs).toEqual(["predictions"]);
   });
+
+  it("densenet121: 8,062,504 / 7,978,856 / 83,648, transitions to half the incoming channels", () => {
+    const { graph } = compile("densenet121.yaml");
+    expect(graphParamCounts(graph)).toEqual({
+      total: 8_062_504,
+      trainable: 7_978_856,
+      nonTrainable: 83_648,
+    });
+    expect(graph.nodes).toHaveLength(429);
+    expect(node(graph, "pool2_conv").outputShape).toEqual([56, 56, 128]);
+    expect(node(graph, "pool4_conv").outputShape).toEqual([14, 14, 512]);
+    expect(node(graph, "conv5_block16_concat").outputShape).toEqual([7, 7, 1024]);
+  });
 });
