@@ -21,7 +21,7 @@ import {
 } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { printDiagnostics, printJson, say, style } from "../output.js";
+import { printable, printDiagnostics, printJson, say, style } from "../output.js";
 
 /** What `rsc check --json` reports for one file. */
 export interface CheckedFile {
@@ -63,7 +63,7 @@ function check(specs: readonly string[], flags: SpecFlags): number {
       if (!(error instanceof CliError)) throw error;
       files.push({ file, ok: false, error: error.message, diagnostics: [] });
       status = Math.max(status, error.exitCode);
-      if (!out.json) say(`rsc: error: ${error.message}`);
+      if (!out.json) say(`rsc: error: ${printable(error.message)}`);
       continue;
     }
     const result = compileFile(file, { set });
@@ -87,7 +87,7 @@ function check(specs: readonly string[], flags: SpecFlags): number {
     printDiagnostics(result.diagnostics, out);
     if (ok && counts !== undefined) {
       say(
-        `${file}: ${style.green("ok", out.color)} (${formatCount(result.graph!.nodes.length)} layers, ${formatCount(counts.total)} params)`,
+        `${printable(file)}: ${style.green("ok", out.color)} (${formatCount(result.graph!.nodes.length)} layers, ${formatCount(counts.total)} params)`,
       );
     }
   }

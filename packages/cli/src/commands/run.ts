@@ -10,7 +10,7 @@ import { action, outputOptions, requireReadable } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { BATCH_RANGE, choiceOption, integerOption, seedOption } from "../flags.js";
-import { printJson, printOut, say, style } from "../output.js";
+import { printable, printJson, printOut, say, style } from "../output.js";
 
 /** `--ep` values: auto (CUDA when installed), cuda, cpu. */
 const EXECUTION_PROVIDERS = ["auto", "cuda", "cpu"] as const;
@@ -201,10 +201,11 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   }
   const lines: string[] = [];
   const perOp = threads > 0 ? `, ${threads} thread${threads === 1 ? "" : "s"} per op` : "";
-  lines.push(`model   ${model} (onnxruntime-node, ${ep.toUpperCase()}${perOp})`);
-  for (const i of inputs) lines.push(`input   ${i.name} [${i.shape.join(", ")}] ${i.source}`);
+  lines.push(`model   ${printable(model)} (onnxruntime-node, ${ep.toUpperCase()}${perOp})`);
+  for (const i of inputs)
+    lines.push(`input   ${printable(i.name)} [${i.shape.join(", ")}] ${printable(i.source)}`);
   for (const o of results) {
-    lines.push(`output  ${o.name} [${o.shape.join(", ")}]`);
+    lines.push(`output  ${printable(o.name)} [${o.shape.join(", ")}]`);
     for (const t of o.top ?? []) {
       const classes = t.classes.map((c) => `${c.index} (${c.score.toFixed(4)})`).join(", ");
       lines.push(`  example ${t.example}: top ${t.classes.length}: ${classes}`);
