@@ -21,6 +21,8 @@ export interface SpecSource {
   readonly path: string;
   /** Reads files at the revision; absent for a plain file (the compiler reads the disk). */
   readonly readFile?: (path: string) => Uint8Array;
+  /** The repository's work tree, for a spec at a revision (its imports' project root). */
+  readonly root?: string;
 }
 
 /** Runs git without a shell; returns stdout, or throws CliError with git's own message. */
@@ -81,6 +83,7 @@ export function resolveSpecSource(arg: string, cwd: string = process.cwd()): Spe
   show(rootObject);
   return {
     label: arg,
+    root,
     path: relative(cwd, absolute) || absolute,
     readFile: (path) => {
       try {

@@ -13,10 +13,12 @@ import {
 import type { Command } from "commander";
 import {
   action,
+  compileOptions,
   outputOptions,
   parseSet,
   requireReadable,
   type SpecFlags,
+  specRoot,
   withSpecFlags,
 } from "../command-kit.js";
 import { CliError } from "../errors.js";
@@ -52,6 +54,7 @@ export function registerCheck(program: Command): void {
 }
 
 function check(specs: readonly string[], flags: SpecFlags): number {
+  if (flags.root !== undefined) specRoot(specs[0] ?? ".", flags.root);
   const set = parseSet(flags.set);
   const out = outputOptions(flags);
   const files: CheckedFile[] = [];
@@ -66,7 +69,7 @@ function check(specs: readonly string[], flags: SpecFlags): number {
       if (!out.json) say(`rsc: error: ${printable(error.message)}`);
       continue;
     }
-    const result = compileFile(file, { set });
+    const result = compileFile(file, compileOptions(file, flags, { set }));
     const ok = !hasErrors(result.diagnostics) && result.graph !== undefined;
     if (!ok) status = Math.max(status, ExitCode.SpecError);
     const counts = result.graph === undefined ? undefined : graphParamCounts(result.graph);
