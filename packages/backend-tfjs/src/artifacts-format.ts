@@ -13,17 +13,32 @@
  *   dequantized to float32 (`q * scale + min`; float16 widened).
  * - Entries of the `optimizer` group (tfjs `includeOptimizer`) are skipped: not model weights.
  * - Any other dtype of a model weight (int32, bool, ...) is malformed: Keras layers hold floats.
- * - A shard path is a file name beside model.json, never a way out of the folder.
+ * - A shard path is a file name beside model.json, never a way out of the folder: on disk, a
+ *   shard must be a regular file whose real path (symlinks resolved) is inside the real path of
+ *   model.json's folder, and the shards' sizes must add up to what the manifest describes before
+ *   a byte is read (a shard that is a FIFO, `/dev/zero` or a 100 GB file is refused, not read).
+ *   model.json itself must be a regular file of at most {@link MAX_MODEL_JSON_BYTES}.
  * Errors are {@link ArtifactsError}s: `unreadable` (a file cannot be read: an I/O error) or
  * `malformed` (located in model.json at the entry at fault).
  */
-import { readFileSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { endianness } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { type LoadedWeight, shapeSize } from "@rsc/compiler";
 
 /** The file of a model folder holding the topology and the weights manifest. */
 export const MODEL_JSON = "model.json";
+
+/** model.json holds a topology and a manifest: ResNet-101's is ~0.5 MB; more is not a model.json. */
+export const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
 
 /** One weight of a weights-manifest group, as model.json lists it. */
 export interface WeightsManifestEntry {
@@ -68,6 +83,8 @@ export interface TfjsArtifacts {
   readonly json: ModelJson;
   /** Model weights by Keras name, in manifest order, float32 in Keras layout. */
   readonly weights: ReadonlyMap<string, LoadedWeight>;
+  /** The shard files read, in manifest order (paths beside `file`). */
+  readonly shards: readonly string[];
 }
 
 /** What is wrong with tfjs artifacts, naming the file (and, when malformed, the place in it). */
@@ -126,6 +143,50 @@ function unreadable(file: string, error: unknown): ArtifactsError {
   return new ArtifactsError(file, "cannot be read", "unreadable", 1, 1, errno);
 }
 
+/** Where shard bytes come from: their sizes first (checked against the manifest), then bytes. */
+interface ShardSource {
+  /** Size in bytes of shard `name` (at `path`); throws when it is not a readable shard. */
+  size(name: string, path: string): number;
+  read(name: string, path: string): Uint8Array;
+}
+
+/**
+ * Reads a whole regular file of at most `limit` bytes, from one open descriptor (so what was
+ * checked is what is read). A device, FIFO or folder is refused before any read.
+ */
+function readRegularFile(path: string, limit: number): Buffer {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile())
+      throw new ArtifactsError(path, "is not a regular file", "unreadable", 1, 1, undefined);
+    if (stats.size > limit)
+      throw new ArtifactsError(
+        path,
+        `is ${stats.size} bytes, more than the ${limit} expected`,
+        "malformed",
+      );
+    const bytes = Buffer.alloc(stats.size);
+    for (let done = 0; done < bytes.byteLength; ) {
+      const n = readSync(fd, bytes, done, bytes.byteLength - done, done);
+      if (n === 0) throw new ArtifactsError(path, "changed while being read", "unreadable");
+      done += n;
+    }
+    return bytes;
+  } catch (error) {
+    if (error instanceof ArtifactsError) throw error;
+    throw unreadable(path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Reads tfjs artifacts from disk: `path` is a model.json or the folder holding one. Throws
  * {@link ArtifactsError}.
@@ -137,18 +198,36 @@ export function readArtifacts(path: string): TfjsArtifacts {
   } catch {
     // Reading `path` below reports it.
   }
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw unreadable(file, error);
-  }
-  return decodeArtifacts(file, text, (_name, path) => {
+  const text = readRegularFile(file, MAX_MODEL_JSON_BYTES).toString("utf8");
+  let folder: string | undefined;
+  const inFolder = (path: string): string => {
     try {
-      return readFileSync(path);
+      folder ??= realpathSync(dirname(file));
+      const real = realpathSync(path);
+      const inside = relative(folder, real);
+      if (inside === "" || inside.startsWith(`..${sep}`) || inside === ".." || inside.includes(sep))
+        throw new ArtifactsError(path, "leads out of the model folder (a symlink?)", "unreadable");
+      return real;
     } catch (error) {
+      if (error instanceof ArtifactsError) throw error;
       throw unreadable(path, error);
     }
+  };
+  const sizes = new Map<string, number>();
+  return decodeArtifacts(file, text, {
+    size: (_name, path) => {
+      const real = inFolder(path);
+      let stats: ReturnType<typeof statSync>;
+      try {
+        stats = statSync(real);
+      } catch (error) {
+        throw unreadable(path, error);
+      }
+      if (!stats.isFile()) throw new ArtifactsError(path, "is not a regular file", "unreadable");
+      sizes.set(path, stats.size);
+      return stats.size;
+    },
+    read: (_name, path) => readRegularFile(inFolder(path), sizes.get(path) ?? 0),
   });
 }
 
@@ -157,11 +236,15 @@ export function parseArtifacts(files: ReadonlyMap<string, Uint8Array>, label = "
   const file = join(label, MODEL_JSON);
   const bytes = files.get(MODEL_JSON);
   if (bytes === undefined) throw new ArtifactsError(file, "missing", "unreadable", 1, 1, "ENOENT");
-  return decodeArtifacts(file, new TextDecoder().decode(bytes), (name, path) => {
+  const shard = (name: string, path: string): Uint8Array => {
     const data = files.get(name);
     if (data === undefined)
       throw new ArtifactsError(path, "missing weight shard", "unreadable", 1, 1, "ENOENT");
     return data;
+  };
+  return decodeArtifacts(file, new TextDecoder().decode(bytes), {
+    size: (name, path) => shard(name, path).byteLength,
+    read: shard,
   });
 }
 
@@ -185,11 +268,7 @@ function parseModelJson(file: string, text: string): ModelJson {
   return json;
 }
 
-function decodeArtifacts(
-  file: string,
-  text: string,
-  readShard: (name: string, path: string) => Uint8Array,
-): TfjsArtifacts {
+function decodeArtifacts(file: string, text: string, source: ShardSource): TfjsArtifacts {
   const json = parseModelJson(file, text);
   const malformed = (reason: string, needle: string) => {
     const { line, column } = locateIn(text, needle);
@@ -197,15 +276,13 @@ function decodeArtifacts(
   };
   const dir = dirname(file);
   const weights = new Map<string, LoadedWeight>();
+  const shardFiles: string[] = [];
   for (const group of json.weightsManifest) {
-    const shards: Uint8Array[] = [];
     for (const path of group.paths) {
       // A manifest path is a file name beside model.json, never a way out of the folder.
       if (typeof path !== "string" || /[/\\]/.test(path) || path.startsWith("."))
         throw malformed(`weights path '${path}' is not a file in the model folder`, `"${path}"`);
-      shards.push(readShard(path, join(dir, path)));
     }
-    const bytes = concat(shards);
     let needed = 0;
     for (const entry of group.weights) {
       const stored = entry?.quantization?.dtype ?? entry?.dtype;
@@ -217,11 +294,15 @@ function decodeArtifacts(
         );
       needed += shapeSize(entry.shape) * width;
     }
-    if (needed !== bytes.byteLength)
+    // Sizes before bytes: a shard of the wrong size is never read.
+    const held = group.paths.reduce((n, path) => n + source.size(path, join(dir, path)), 0);
+    if (needed !== held)
       throw malformed(
-        `the manifest describes ${needed} bytes of weights but the shards hold ${bytes.byteLength}`,
+        `the manifest describes ${needed} bytes of weights but the shards hold ${held}`,
         `"${group.paths[0] ?? "paths"}"`,
       );
+    const bytes = concat(group.paths.map((path) => source.read(path, join(dir, path))));
+    shardFiles.push(...group.paths.map((path) => join(dir, path)));
     let offset = 0;
     for (const entry of group.weights) {
       const stored = entry.quantization?.dtype ?? entry.dtype;
@@ -238,7 +319,7 @@ function decodeArtifacts(
       weights.set(entry.name, { shape: entry.shape, data: decode(slice, stored, count, entry) });
     }
   }
-  return { file, text, json, weights };
+  return { file, text, json, weights, shards: shardFiles };
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

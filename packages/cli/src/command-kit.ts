@@ -6,11 +6,19 @@
  * registers its flags only, and imports heavy code (backends, onnxruntime, tfjs) inside its action
  * with `await import(...)`.
  */
-import { accessSync, constants, statSync } from "node:fs";
-import { type CompileResult, compileFile, describeReadError, hasErrors } from "@rsc/compiler";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import {
+  type CompileOptions,
+  type CompileResult,
+  compileFile,
+  describeReadError,
+  hasErrors,
+} from "@rsc/compiler";
 import type { Command } from "commander";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
+import { integerOption } from "./flags.js";
 import { type OutputOptions, useColor } from "./output.js";
 
 /** Flags shared by commands that read a spec. */
@@ -21,14 +29,33 @@ export interface SpecFlags {
   readonly json?: boolean;
   /** `--no-color` sets this to false. */
   readonly color?: boolean;
+  /** `--root <dir>`: the folder every import must stay inside; see {@link specRoot}. */
+  readonly root?: string;
+  /** `--max-file-size <bytes>`: the largest spec or import read. */
+  readonly maxFileSize?: number;
 }
 
-/** Adds `--set`, `--json` and `--no-color` to a command. */
+/** Largest spec or import file read by default (a spec is a few kB; ResNet-101's is 3 kB). */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 2 ** 20;
+
+/** Adds `--set`, `--root`, `--max-file-size`, `--json` and `--no-color` to a command. */
 export function withSpecFlags(command: Command, { json = true } = {}): Command {
   command.option(
     "--set <name=value>",
     "override a top-level spec parameter (repeatable), e.g. --set classes=10",
     (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+  );
+  command.option(
+    "--root <dir>",
+    "imports must stay inside this folder (default: the spec's git work tree, else its folder)",
+  );
+  command.addOption(
+    integerOption(
+      "--max-file-size <bytes>",
+      "largest spec or import file to read",
+      { min: 1, max: Number.MAX_SAFE_INTEGER, unit: "bytes" },
+      DEFAULT_MAX_FILE_BYTES,
+    ),
   );
   if (json) command.option("--json", "print one JSON envelope on stdout instead of text");
   return command.option("--no-color", "never colour the output");
@@ -53,6 +80,48 @@ export function parseSet(pairs: readonly string[] = []): Record<string, string> 
   return out;
 }
 
+/**
+ * The project root of a spec: `--root` when given (it must be a folder: exit 2 otherwise), else
+ * the git work tree holding the spec (the nearest ancestor with a `.git`, found without running
+ * git, so start-up stays fast), else the spec's folder.
+ */
+export function specRoot(spec: string, root: string | undefined): string {
+  if (root !== undefined) {
+    let isDir = false;
+    try {
+      isDir = statSync(root).isDirectory();
+    } catch {
+      // Reported below.
+    }
+    if (!isDir) throw new CliError(`--root ${root}: no such folder`);
+    return resolve(root);
+  }
+  const folder = dirname(resolve(spec));
+  for (let probe = folder; ; probe = dirname(probe)) {
+    if (existsSync(resolve(probe, ".git"))) return probe;
+    if (dirname(probe) === probe) return folder;
+  }
+}
+
+/**
+ * The compiler's options for `spec` from the common flags. `root` and `maxFileBytes` are the
+ * compiler options added in parallel (issue 11); until they are on this branch the object type is
+ * widened here, and the compiler ignores what it does not know.
+ */
+export function compileOptions(
+  spec: string,
+  flags: SpecFlags,
+  extra: { readonly set?: Readonly<Record<string, string>>; readonly root?: string } = {},
+): CompileOptions {
+  // compiler option added in parallel: CompileOptions.root and CompileOptions.maxFileBytes.
+  const options: CompileOptions & { readonly root: string; readonly maxFileBytes: number } = {
+    set: extra.set ?? parseSet(flags.set),
+    root: extra.root ?? specRoot(spec, flags.root),
+    maxFileBytes: flags.maxFileSize ?? DEFAULT_MAX_FILE_BYTES,
+  };
+  return options;
+}
+
 /** Fails with exit 2 when a path cannot be read (a missing root spec is an I/O error, not a spec error). */
 export function requireReadable(path: string, what = "file"): void {
   try {
@@ -70,7 +139,7 @@ export function compileOrThrow(
   flags: SpecFlags,
 ): Required<Omit<CompileResult, "diagnostics">> & CompileResult {
   requireReadable(path, "spec");
-  const result = compileFile(path, { set: parseSet(flags.set) });
+  const result = compileFile(path, compileOptions(path, flags));
   if (hasErrors(result.diagnostics) || result.graph === undefined || result.info === undefined) {
     throw new CliError("the spec has errors", ExitCode.SpecError, result.diagnostics);
   }

@@ -4,7 +4,10 @@
  * integer labels of shape `[n]` or `[1, n]`, and optionally `list_classes`. Read with h5wasm.
  *
  * Every problem is a located error naming the file (RSC500: not readable as such a data set,
- * RSC501: does not fit the model), exit 1; the HDF5 library's own error stack never reaches the user.
+ * RSC501: does not fit the model), exit 1; the HDF5 library's own error stack never reaches the
+ * user: h5wasm's throwing error handler turns libhdf5's errors into exceptions instead of the
+ * 40-line stack libhdf5 prints to stderr, and whatever h5wasm throws (a truncated or corrupt file)
+ * becomes one RSC500 naming the file.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { type Diagnostic, type DiagnosticCode, type Shape, shapeSize } from "@rsc/compiler";
@@ -98,77 +101,93 @@ export async function readImageDataset(file: string, split: DataSplit): Promise<
     throw dataError(file, "RSC500", "not an HDF5 file (no HDF5 signature)");
   }
   const { default: h5wasm } = await import("h5wasm/node");
-  await h5wasm.ready;
-  let h5: H5File;
+  const module = await h5wasm.ready;
+  // libhdf5 errors throw (their stack as the message, never shown) instead of printing.
+  module.activate_throwing_error_handler();
+  let h5: H5File | undefined;
   try {
     h5 = quietly(() => new h5wasm.File(file, "r")) as unknown as H5File;
-  } catch {
-    throw dataError(file, "RSC500", "cannot be opened as HDF5 (corrupt or truncated?)");
-  }
-  try {
-    const xName = `${split}_set_x`;
-    const yName = `${split}_set_y`;
-    const keys = quietly(() => h5.keys());
-    for (const name of [xName, yName]) {
-      if (!keys.includes(name)) {
-        throw dataError(
-          file,
-          "RSC500",
-          `lacks the dataset '${name}' (it has: ${keys.length > 0 ? keys.join(", ") : "nothing"})`,
-          "a SIGNS-style file has train_set_x, train_set_y, test_set_x, test_set_y",
-        );
-      }
-    }
-    const x = quietly(() => h5.get(xName)) as H5Dataset;
-    const y = quietly(() => h5.get(yName)) as H5Dataset;
-    const xShape = x.shape ?? [];
-    if (xShape.length !== 4) {
-      throw dataError(
-        file,
-        "RSC500",
-        `'${xName}' has shape [${xShape.join(", ")}], expected [n, height, width, channels]`,
-      );
-    }
-    const pixels = quietly(() => x.value);
-    if (!(pixels instanceof Uint8Array)) {
-      throw dataError(
-        file,
-        "RSC500",
-        `'${xName}' holds ${describeType(pixels)}, expected uint8 pixels`,
-      );
-    }
-    const count = xShape[0]!;
-    const yShape = y.shape ?? [];
-    const labelCount = shapeSize(yShape);
-    const labelsOk =
-      (yShape.length === 1 || (yShape.length === 2 && yShape[0] === 1)) && labelCount === count;
-    if (!labelsOk) {
-      throw dataError(
-        file,
-        "RSC500",
-        `'${yName}' has shape [${yShape.join(", ")}], expected [${count}] or [1, ${count}] (one label per image)`,
-      );
-    }
-    const raw = quietly(() => y.value);
-    const labels = toLabels(raw);
-    if (labels === undefined) {
-      throw dataError(
-        file,
-        "RSC500",
-        `'${yName}' holds ${describeType(raw)}, expected integer labels`,
-      );
-    }
-    return {
-      file,
-      split,
-      count,
-      imageShape: [xShape[1]!, xShape[2]!, xShape[3]!],
-      pixels,
-      labels,
-    };
+    return readSplit(file, h5, split);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw dataError(file, "RSC500", "cannot be read as HDF5 (corrupt or truncated?)");
   } finally {
-    quietly(() => h5.close());
+    try {
+      if (h5 !== undefined) quietly(() => h5!.close());
+    } catch {
+      // A file that failed to read may fail to close: it is read-only, nothing is lost.
+    }
   }
+}
+
+function readSplit(file: string, h5: H5File, split: DataSplit): ImageDataset {
+  const xName = `${split}_set_x`;
+  const yName = `${split}_set_y`;
+  const keys = quietly(() => h5.keys());
+  for (const name of [xName, yName]) {
+    if (!keys.includes(name)) {
+      throw dataError(
+        file,
+        "RSC500",
+        `lacks the dataset '${name}' (it has: ${keys.length > 0 ? keys.join(", ") : "nothing"})`,
+        "a SIGNS-style file has train_set_x, train_set_y, test_set_x, test_set_y",
+      );
+    }
+  }
+  const x = quietly(() => h5.get(xName)) as H5Dataset;
+  const y = quietly(() => h5.get(yName)) as H5Dataset;
+  const xShape = x.shape ?? [];
+  if (xShape.length !== 4) {
+    throw dataError(
+      file,
+      "RSC500",
+      `'${xName}' has shape [${xShape.join(", ")}], expected [n, height, width, channels]`,
+    );
+  }
+  const pixels = quietly(() => x.value);
+  if (!(pixels instanceof Uint8Array)) {
+    throw dataError(
+      file,
+      "RSC500",
+      `'${xName}' holds ${describeType(pixels)}, expected uint8 pixels`,
+    );
+  }
+  const count = xShape[0]!;
+  const yShape = y.shape ?? [];
+  const labelCount = shapeSize(yShape);
+  const labelsOk =
+    (yShape.length === 1 || (yShape.length === 2 && yShape[0] === 1)) && labelCount === count;
+  if (!labelsOk) {
+    throw dataError(
+      file,
+      "RSC500",
+      `'${yName}' has shape [${yShape.join(", ")}], expected [${count}] or [1, ${count}] (one label per image)`,
+    );
+  }
+  const raw = quietly(() => y.value);
+  const labels = toLabels(raw, (index, value) =>
+    dataError(
+      file,
+      "RSC501",
+      `'${yName}' has label ${value} at index ${index}, which is not a class index`,
+      "labels are whole numbers from 0 to the class count - 1",
+    ),
+  );
+  if (labels === undefined) {
+    throw dataError(
+      file,
+      "RSC500",
+      `'${yName}' holds ${describeType(raw)}, expected integer labels`,
+    );
+  }
+  return {
+    file,
+    split,
+    count,
+    imageShape: [xShape[1]!, xShape[2]!, xShape[3]!],
+    pixels,
+    labels,
+  };
 }
 
 function describeType(value: unknown): string {
@@ -177,26 +196,39 @@ function describeType(value: unknown): string {
   return typeof value;
 }
 
-function toLabels(raw: unknown): Int32Array | undefined {
-  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
-    return Int32Array.from(raw, (v) => Number(v));
-  }
-  if (
+/** Largest label an Int32Array holds; a wider stored label is refused, never wrapped. */
+const MAX_LABEL = 2 ** 31 - 1;
+
+/**
+ * Labels as int32, or undefined when the stored type is not integers. A stored value outside
+ * 0..{@link MAX_LABEL} (2^32 + 3 would wrap to 3) is refused with `outOfRange(index, value)`;
+ * checkFitsModel then checks each against the class count.
+ */
+function toLabels(
+  raw: unknown,
+  outOfRange: (index: number, value: string) => Error,
+): Int32Array | undefined {
+  const floats = raw instanceof Float32Array || raw instanceof Float64Array;
+  const integers =
+    raw instanceof BigInt64Array ||
+    raw instanceof BigUint64Array ||
     raw instanceof Int8Array ||
     raw instanceof Uint8Array ||
     raw instanceof Int16Array ||
     raw instanceof Uint16Array ||
     raw instanceof Int32Array ||
-    raw instanceof Uint32Array
-  ) {
-    return Int32Array.from(raw);
+    raw instanceof Uint32Array;
+  if (!floats && !integers) return undefined;
+  const values = raw as ArrayLike<number | bigint>;
+  // Labels stored as floats are accepted when they are whole numbers.
+  if (floats && !Array.prototype.every.call(values, (v) => Number.isInteger(v))) return undefined;
+  const labels = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (value < 0 || value > MAX_LABEL) throw outOfRange(i, String(value));
+    labels[i] = Number(value);
   }
-  if (raw instanceof Float32Array || raw instanceof Float64Array) {
-    // Labels stored as floats are accepted when they are whole numbers.
-    if (!raw.every((v) => Number.isInteger(v))) return undefined;
-    return Int32Array.from(raw);
-  }
-  return undefined;
+  return labels;
 }
 
 /**

@@ -1,7 +1,12 @@
 /**
  * A spec named on the command line: a file, or a file at a git revision (`main:specs/x.yaml`),
- * read with `git show` so that a CI job can compare a pull request with its base. The imports of a
- * spec at a revision are read at that revision too.
+ * read with `git cat-file blob` so that a CI job can compare a pull request with its base. The
+ * imports of a spec at a revision are read at that revision too.
+ *
+ * What the user typed is never an option to git: a revision starting with `-` is refused (so
+ * `--output=x:README.md` cannot make git write a file), and every object is passed after
+ * `--end-of-options`. A path outside the repository is a usage error (exit 2) for the spec, and an
+ * unreadable import (RSC200, located) for an import.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,6 +21,8 @@ export interface SpecSource {
   readonly path: string;
   /** Reads files at the revision; absent for a plain file (the compiler reads the disk). */
   readonly readFile?: (path: string) => Uint8Array;
+  /** The repository's work tree, for a spec at a revision (its imports' project root). */
+  readonly root?: string;
 }
 
 /** Runs git without a shell; returns stdout, or throws CliError with git's own message. */
@@ -45,32 +52,44 @@ export function resolveSpecSource(arg: string, cwd: string = process.cwd()): Spe
   const rev = arg.slice(0, colon);
   const given = arg.slice(colon + 1);
   if (given === "") throw new CliError(`${arg}: expected REV:path, e.g. main:specs/resnet50.yaml`);
+  // A revision is a name, never an option (`--output=out` would make git write a file).
+  if (rev.startsWith("-") || /[\s\u0000-\u001f\u007f]/.test(rev))
+    throw new CliError(`${arg}: '${rev}' is not a git revision (expected REV:path)`);
   const root = git(["rev-parse", "--show-toplevel"], cwd).toString("utf8").trim();
   const relativeToCwd = given.startsWith("./") || given.startsWith("../");
   const absolute = resolve(relativeToCwd ? cwd : root, given);
 
   const cache = new Map<string, Uint8Array>();
-  const show = (abs: string): Uint8Array => {
+  /** The object `rev:path` of a file inside the repository, or undefined when it is outside. */
+  const objectOf = (abs: string): string | undefined => {
     const inRepo = relative(root, abs);
-    if (inRepo.startsWith("..") || isAbsolute(inRepo)) {
-      throw Object.assign(new Error(`${abs} is outside the repository`), { code: "ENOENT" });
-    }
-    const object = `${rev}:${inRepo.split(sep).join("/")}`;
+    if (inRepo === "" || inRepo === ".." || inRepo.startsWith(`..${sep}`) || isAbsolute(inRepo))
+      return undefined;
+    return `${rev}:${inRepo.split(sep).join("/")}`;
+  };
+  const show = (object: string): Uint8Array => {
     let bytes = cache.get(object);
     if (bytes === undefined) {
-      bytes = git(["show", object], root);
+      // A blob only (a tree's listing is not a spec), the object after --end-of-options.
+      bytes = git(["cat-file", "blob", "--end-of-options", object], root);
       cache.set(object, bytes);
     }
     return bytes;
   };
   // The root spec must exist at the revision: a bad revision or path is a usage error (exit 2).
-  show(absolute);
+  const rootObject = objectOf(absolute);
+  if (rootObject === undefined)
+    throw new CliError(`${arg}: ${given} is outside the repository (${root})`);
+  show(rootObject);
   return {
     label: arg,
+    root,
     path: relative(cwd, absolute) || absolute,
     readFile: (path) => {
       try {
-        return show(resolve(cwd, path));
+        const object = objectOf(resolve(cwd, path));
+        if (object === undefined) throw new Error(`${path} is outside the repository`);
+        return show(object);
       } catch (error) {
         // The compiler reports an unreadable import as RSC200 at the import line.
         throw Object.assign(new Error((error as Error).message), { code: "ENOENT" });

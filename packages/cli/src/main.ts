@@ -4,7 +4,7 @@ import { takeActionStatus } from "./command-kit.js";
 import { COMMANDS } from "./commands/index.js";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
-import { printDiagnostics, printJson, say, useColor } from "./output.js";
+import { printable, printDiagnostics, printJson, say, terminalSafe, useColor } from "./output.js";
 import { RSC_VERSION } from "./version.js";
 
 /** Builds the commander program with every command registered. */
@@ -15,8 +15,9 @@ function createProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => process.stdout.write(text),
-      writeErr: (text) => process.stderr.write(text),
+      // Commander echoes arguments in its errors (`unknown option '...'`).
+      writeOut: (text) => process.stdout.write(terminalSafe(text)),
+      writeErr: (text) => process.stderr.write(terminalSafe(text)),
     });
   for (const register of COMMANDS) register(program);
   for (const command of program.commands)
@@ -65,11 +66,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           json,
           color: useColor(!argv.includes("--no-color")),
         });
-      else say(`rsc: error: ${error.message}`);
+      else say(`rsc: error: ${printable(error.message)}`);
       return error.exitCode;
     }
     // A bug, not bad input: one line, with the stack only when asked for.
-    say(`rsc: internal error: ${(error as Error).message ?? String(error)}`);
+    say(`rsc: internal error: ${printable((error as Error).message ?? String(error))}`);
     if (process.env["RSC_DEBUG"]) say((error as Error).stack ?? "");
     else say("(set RSC_DEBUG=1 for details, and please report it)");
     return ExitCode.Internal;

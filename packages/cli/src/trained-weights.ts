@@ -89,11 +89,16 @@ export function checkTrainedWeights(
 export function loadGraphWeights(
   path: string,
   graph: Graph,
-): { readonly file: string; readonly weights: WeightMap } {
+): {
+  readonly file: string;
+  /** The shard files read (inputs an output must not replace). */
+  readonly shards: readonly string[];
+  readonly weights: WeightMap;
+} {
   const artifacts = readTrainedArtifacts(path, "weights file");
   const weights = checkTrainedWeights(artifacts, {
     name: graph.name,
     weights: expectedWeights(graph),
   });
-  return { file: artifacts.file, weights };
+  return { file: artifacts.file, shards: artifacts.shards, weights };
 }

@@ -1,12 +1,13 @@
 /**
- * Writes a backend's artifact, the same way for every backend: each file atomically, streamed
- * chunk by chunk, with a progress bar on a terminal for large files. A `file` artifact's siblings
- * (ONNX's `.data`) are written before the main file, so a model never points at a missing file; a
- * `folder` artifact replaces its folder whole.
+ * Writes a backend's artifact, the same way for every backend: streamed chunk by chunk, with a
+ * progress bar on a terminal for large artifacts, and atomically as one artifact. A `file`
+ * artifact's files (ONNX's model and its `.data`) are committed together under one lock (see
+ * writeFilesAtomic), so a model is never paired with the weights of another build; a `folder`
+ * artifact replaces its folder whole, and only a folder rsc wrote.
  */
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import type { ArtifactFile, BackendInfo } from "@rsc/compiler";
-import { writeDirAtomic, writeFileAtomicChunks } from "./fs-atomic.js";
+import { writeDirAtomic, writeFilesAtomic } from "./fs-atomic.js";
 import type { OutputOptions } from "./output.js";
 import { writeProgress } from "./write-progress.js";
 
@@ -22,44 +23,40 @@ function siblingPath(output: string, name: string): string {
   return output.slice(0, output.length - basename(output).length) + name;
 }
 
-async function writeFile(path: string, file: ArtifactFile, out: OutputOptions): Promise<void> {
-  const progress = await writeProgress(basename(path), file.size, out);
-  try {
-    writeFileAtomicChunks(path, (sink) => file.writeTo(progress?.track(sink) ?? sink));
-  } finally {
-    progress?.stop();
-  }
-}
-
 /**
- * Writes `files` at `output` as the backend's artifact kind says. Returns what was written: each
- * file of a `file` artifact (main file first), or one entry for a folder (ResNet-50's tfjs folder
- * has 24 files; listing each says nothing more).
+ * Writes `files` at `output` as the backend's artifact kind says; `inputs` are the command's input
+ * files, which the output must not replace. Returns what was written: each file of a `file`
+ * artifact (main file first), or one entry for a folder (ResNet-50's tfjs folder has 24 files;
+ * listing each says nothing more).
  */
 export async function writeArtifact(
   artifact: BackendInfo["artifact"],
   output: string,
   files: readonly ArtifactFile[],
   out: OutputOptions,
+  inputs: readonly string[] = [],
 ): Promise<WrittenFile[]> {
-  if (artifact === "folder") {
-    const bytes = files.reduce((n, f) => n + f.size, 0);
-    const progress = await writeProgress(basename(join(output)), bytes, out);
-    try {
-      writeDirAtomic(output, files, progress?.track);
-    } finally {
-      progress?.stop();
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  const progress = await writeProgress(basename(output), bytes, out);
+  const track = progress?.track ?? ((sink) => sink);
+  try {
+    if (artifact === "folder") {
+      await writeDirAtomic(output, files, { inputs, track });
+      return [{ path: output, bytes }];
     }
-    return [{ path: output, bytes }];
+    const [main, ...siblings] = files;
+    if (main === undefined) return [];
+    const paths = [output, ...siblings.map((file) => siblingPath(output, file.name))];
+    // Siblings first, the main file last: see writeFilesAtomic.
+    await writeFilesAtomic(
+      [...siblings, main].map((file, i) => ({
+        path: paths[(i + 1) % paths.length]!,
+        produce: (sink) => file.writeTo(track(sink)),
+      })),
+      { inputs },
+    );
+    return files.map((file, i) => ({ path: paths[i]!, bytes: file.size }));
+  } finally {
+    progress?.stop();
   }
-  const [main, ...siblings] = files;
-  if (main === undefined) return [];
-  const written = [{ path: output, bytes: main.size }];
-  for (const file of siblings) {
-    const path = siblingPath(output, file.name);
-    await writeFile(path, file, out);
-    written.push({ path, bytes: file.size });
-  }
-  await writeFile(output, main, out);
-  return written;
 }

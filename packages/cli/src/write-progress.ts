@@ -3,7 +3,8 @@
  * write). Shown only on a terminal, never with --json, and only for files big enough to take
  * noticeable time; it is cleared when done, so the command's own lines stay as they are.
  */
-import type { OutputOptions } from "./output.js";
+import { onTerminalRestore } from "./early-exit.js";
+import { type OutputOptions, printable } from "./output.js";
 
 /** Files at least this large get a bar (ResNet-50's 94 MB is written in well under a second). */
 export const PROGRESS_MIN_BYTES = 256 * 2 ** 20;
@@ -33,7 +34,7 @@ export async function writeProgress(
   const bar = new progress.SingleBar(
     {
       stream,
-      format: `writing ${label} [{bar}] {percentage}% {written}/{size} MB | {eta_formatted}`,
+      format: `writing ${printable(label)} [{bar}] {percentage}% {written}/{size} MB | {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -42,12 +43,17 @@ export async function writeProgress(
   const size = megabytes(totalBytes);
   let written = 0;
   bar.start(totalBytes, 0, { written: "0", size });
+  // The bar hides the cursor: a signal handler must show it again.
+  const forget = onTerminalRestore(() => bar.stop());
   return {
     track: (sink) => (chunk) => {
       sink(chunk);
       written += chunk.byteLength;
       bar.update(written, { written: megabytes(written) });
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      forget();
+      bar.stop();
+    },
   };
 }

@@ -4,7 +4,7 @@
  * and the library it imports are both read at the revision.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +136,20 @@ describe("rsc diff REV:path", () => {
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.yaml:7:\d+: error RSC105/);
     expect(broken.stdout).toBe("");
+  });
+
+  it("never passes a revision to git as an option, and refuses paths outside the repository (exit 2)", async () => {
+    const option = await rsc(["diff", "--", "--output=out:spec.yaml", "spec.yaml"]);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("'--output=out' is not a git revision");
+    expect(existsSync(join(repo, "out"))).toBe(false);
+    for (const outside of ["HEAD:/etc/passwd", "HEAD:../../etc/passwd"]) {
+      const run = await rsc(["diff", outside, "spec.yaml"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/is outside the repository/);
+    }
+    const tree = await rsc(["diff", "HEAD:lib", "spec.yaml"]);
+    expect(tree.code).toBe(2);
   });
 
   it("leaves the repository untouched", () => {

@@ -18,10 +18,11 @@ import {
   type SpecFlags,
   withSpecFlags,
 } from "../command-kit.js";
+import { setKept } from "../early-exit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { choiceOption, integerOption, seedOption } from "../flags.js";
-import { printDiagnostics, printJson, say } from "../output.js";
+import { printable, printDiagnostics, printJson, say } from "../output.js";
 import { RSC_VERSION } from "../version.js";
 
 /** One `--target`: what is known before loading its backend, and how to load it. */
@@ -84,6 +85,13 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   if (flags.seed !== undefined && flags.weights !== undefined)
     throw new CliError("--seed and --weights exclude each other (loaded weights have no seed)");
   const { graph, info, diagnostics } = compileOrThrow(spec, flags);
+  const output = flags.output ?? target.info.defaultOutput(basename(spec, extname(spec)));
+  // What the output must never replace; checked now, before minutes of emitting, and again at
+  // the commit.
+  const inputs = [spec, ...info.files, ...(flags.weights === undefined ? [] : [flags.weights])];
+  const { checkOutputDir, checkOutputFile } = await import("../output-checks.js");
+  if (target.info.artifact === "folder") checkOutputDir(output, inputs);
+  else checkOutputFile(output, inputs);
 
   let weights: WeightMap;
   let seed: number | undefined;
@@ -94,6 +102,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     const loaded = loadGraphWeights(flags.weights, graph);
     weights = loaded.weights;
     weightsSource = basename(loaded.file);
+    inputs.push(loaded.file, ...loaded.shards);
   } else {
     const { seededWeights } = await import("@rsc/compiler");
     seed = flags.seed ?? info.seed;
@@ -107,7 +116,6 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     const value = flags[flag.key];
     if (typeof value === "number") backendFlags[flag.key] = value;
   }
-  const output = flags.output ?? backend.defaultOutput(basename(spec, extname(spec)));
   const result = await backend.emit(graph, weights, {
     outputName: basename(output),
     producerVersion: RSC_VERSION,
@@ -124,7 +132,8 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     );
   }
   const { writeArtifact } = await import("../write-artifact.js");
-  const files = await writeArtifact(backend.artifact, output, result.files, out);
+  const files = await writeArtifact(backend.artifact, output, result.files, out, inputs);
+  setKept(`wrote ${output}`);
   const seconds = (performance.now() - started) / 1000;
   const all = [...diagnostics, ...result.diagnostics];
   const params = result.stats["params"];
@@ -147,13 +156,13 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     });
   } else {
     printDiagnostics(all, out);
-    for (const file of files) say(`wrote ${file.path} (${formatBytes(file.bytes)})`);
+    for (const file of files) say(`wrote ${printable(file.path)} (${formatBytes(file.bytes)})`);
     const what = [
       typeof params === "number" ? `${params.toLocaleString("en-US")} params` : undefined,
-      seed === undefined ? `weights from ${flags.weights}` : `seed ${seed}`,
+      seed === undefined ? `weights from ${printable(flags.weights ?? "")}` : `seed ${seed}`,
       `${seconds.toFixed(2)} s`,
     ].filter((x) => x !== undefined);
-    say(`built ${graph.name} for ${flags.target}: ${what.join(", ")}`);
+    say(`built ${printable(graph.name)} for ${flags.target}: ${what.join(", ")}`);
   }
   return ExitCode.Ok;
 }

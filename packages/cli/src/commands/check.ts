@@ -13,15 +13,17 @@ import {
 import type { Command } from "commander";
 import {
   action,
+  compileOptions,
   outputOptions,
   parseSet,
   requireReadable,
   type SpecFlags,
+  specRoot,
   withSpecFlags,
 } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { printDiagnostics, printJson, say, style } from "../output.js";
+import { printable, printDiagnostics, printJson, say, style } from "../output.js";
 
 /** What `rsc check --json` reports for one file. */
 export interface CheckedFile {
@@ -52,6 +54,7 @@ export function registerCheck(program: Command): void {
 }
 
 function check(specs: readonly string[], flags: SpecFlags): number {
+  if (flags.root !== undefined) specRoot(specs[0] ?? ".", flags.root);
   const set = parseSet(flags.set);
   const out = outputOptions(flags);
   const files: CheckedFile[] = [];
@@ -63,10 +66,10 @@ function check(specs: readonly string[], flags: SpecFlags): number {
       if (!(error instanceof CliError)) throw error;
       files.push({ file, ok: false, error: error.message, diagnostics: [] });
       status = Math.max(status, error.exitCode);
-      if (!out.json) say(`rsc: error: ${error.message}`);
+      if (!out.json) say(`rsc: error: ${printable(error.message)}`);
       continue;
     }
-    const result = compileFile(file, { set });
+    const result = compileFile(file, compileOptions(file, flags, { set }));
     const ok = !hasErrors(result.diagnostics) && result.graph !== undefined;
     if (!ok) status = Math.max(status, ExitCode.SpecError);
     const counts = result.graph === undefined ? undefined : graphParamCounts(result.graph);
@@ -87,7 +90,7 @@ function check(specs: readonly string[], flags: SpecFlags): number {
     printDiagnostics(result.diagnostics, out);
     if (ok && counts !== undefined) {
       say(
-        `${file}: ${style.green("ok", out.color)} (${formatCount(result.graph!.nodes.length)} layers, ${formatCount(counts.total)} params)`,
+        `${printable(file)}: ${style.green("ok", out.color)} (${formatCount(result.graph!.nodes.length)} layers, ${formatCount(counts.total)} params)`,
       );
     }
   }

@@ -14,7 +14,7 @@ import {
 } from "../command-kit.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { printDiagnostics, printOut, say } from "../output.js";
+import { printable, printDiagnostics, printOut, say } from "../output.js";
 
 /** Flags of `rsc expand`. */
 interface ExpandFlags extends SpecFlags {
@@ -32,19 +32,22 @@ export function registerExpand(program: Command): void {
       .option("-o, --output <file>", "write the expanded spec to a file instead of stdout"),
     { json: false },
   ).action(
-    action((spec: string, flags: ExpandFlags) => {
+    action(async (spec: string, flags: ExpandFlags) => {
       const out = outputOptions(flags);
       const { graph, info, diagnostics } = compileOrThrow(spec, flags);
-      const sets = (flags.set ?? []).map((s) => ` --set ${s}`).join("");
+      // The header is a YAML comment: a newline in the spec's path or a --set must not end it.
+      const sets = (flags.set ?? []).map((s) => ` --set ${printable(s)}`).join("");
       const text = expandToSpec(graph, {
         seed: info.seed,
-        header: `Expanded by \`rsc expand ${spec}${sets}\`: every block, stage and parameter resolved.`,
+        header: `Expanded by \`rsc expand ${printable(spec)}${sets}\`: every block, stage and parameter resolved.`,
       });
       printDiagnostics(diagnostics, out);
       if (flags.output === undefined) printOut(text);
       else {
-        writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`);
-        say(`wrote ${flags.output}`);
+        await writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`, {
+          inputs: [spec, ...info.files],
+        });
+        say(`wrote ${printable(flags.output)}`);
       }
       return ExitCode.Ok;
     }),

@@ -3,14 +3,25 @@
  * runs an ONNX model with onnxruntime-node on a seeded random input (or a .npy file) and prints
  * the output shapes, the top classes and the latency. onnxruntime loads inside the action only.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { shapeSize } from "@rsc/compiler";
 import type { Command } from "commander";
 import { action, outputOptions, requireReadable } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { BATCH_RANGE, choiceOption, integerOption, seedOption } from "../flags.js";
-import { printJson, printOut, say, style } from "../output.js";
+import { printable, printJson, printOut, say, style } from "../output.js";
+
+/**
+ * Most input `rsc run` makes or reads: `--batch` is capped (flags.ts), but a batch of 65536 large
+ * images is still 39 GB; over this the run is refused (exit 2) before anything is allocated.
+ */
+export const MAX_INPUT_BYTES = 2 ** 30;
+
+/** A .npy file may hold float64 (converted): twice the float32 bytes, plus its header. */
+const MAX_NPY_FILE_BYTES = 2 * MAX_INPUT_BYTES + 2 ** 20;
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /** `--ep` values: auto (CUDA when installed), cuda, cpu. */
 const EXECUTION_PROVIDERS = ["auto", "cuda", "cpu"] as const;
@@ -128,6 +139,8 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   const ort = runtime.ort();
   const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
   const inputs: { name: string; shape: number[]; source: string }[] = [];
+  /** Bytes of the inputs made or read so far (bounded by {@link MAX_INPUT_BYTES}). */
+  let inputBytes = 0;
   for (const meta of session.inputMetadata) {
     if (!meta.isTensor) throw new CliError(`input '${meta.name}' is not a tensor`);
     const dims = meta.shape.map((d) => (typeof d === "number" && d >= 0 ? d : batch));
@@ -141,7 +154,7 @@ async function run(model: string, flags: RunFlags): Promise<number> {
       const { NpyError, parseNpy } = await import("../npy.js");
       let array: { shape: readonly number[]; data: Float32Array };
       try {
-        array = parseNpy(readFileSync(flags.input));
+        array = parseNpy(readInputFile(flags.input));
       } catch (error) {
         if (error instanceof NpyError)
           throw dataError(flags.input, "RSC500", `${flags.input}: ${error.message}`);
@@ -165,10 +178,16 @@ async function run(model: string, flags: RunFlags): Promise<number> {
       source = flags.input;
     } else {
       const { uniformStream } = await import("@rsc/compiler");
+      checkInputBytes(inputBytes + shapeSize(dims) * 4, `--batch ${batch}`);
       const next = uniformStream(seed, meta.name);
       data = new Float32Array(shapeSize(dims));
       for (let i = 0; i < data.length; i++) data[i] = next();
     }
+    inputBytes += data.byteLength;
+    checkInputBytes(
+      inputBytes,
+      flags.input === undefined ? `--batch ${batch}` : `--input ${flags.input}`,
+    );
     feeds[meta.name] = new ort.Tensor("float32", data, dims);
     inputs.push({ name: meta.name, shape: dims, source });
   }
@@ -201,10 +220,11 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   }
   const lines: string[] = [];
   const perOp = threads > 0 ? `, ${threads} thread${threads === 1 ? "" : "s"} per op` : "";
-  lines.push(`model   ${model} (onnxruntime-node, ${ep.toUpperCase()}${perOp})`);
-  for (const i of inputs) lines.push(`input   ${i.name} [${i.shape.join(", ")}] ${i.source}`);
+  lines.push(`model   ${printable(model)} (onnxruntime-node, ${ep.toUpperCase()}${perOp})`);
+  for (const i of inputs)
+    lines.push(`input   ${printable(i.name)} [${i.shape.join(", ")}] ${printable(i.source)}`);
   for (const o of results) {
-    lines.push(`output  ${o.name} [${o.shape.join(", ")}]`);
+    lines.push(`output  ${printable(o.name)} [${o.shape.join(", ")}]`);
     for (const t of o.top ?? []) {
       const classes = t.classes.map((c) => `${c.index} (${c.score.toFixed(4)})`).join(", ");
       lines.push(`  example ${t.example}: top ${t.classes.length}: ${classes}`);
@@ -215,6 +235,25 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   );
   printOut(lines.join("\n"));
   return ExitCode.Ok;
+}
+
+/** Fails (exit 2) when the inputs would exceed {@link MAX_INPUT_BYTES}; `cause` names the flag. */
+function checkInputBytes(bytes: number, cause: string): void {
+  if (bytes > MAX_INPUT_BYTES)
+    throw new CliError(
+      `${cause} makes ${gib(bytes)} of input, more than rsc run's ${gib(MAX_INPUT_BYTES)}: use a smaller batch`,
+    );
+}
+
+/** Reads an --input file: a regular file of a size that can be an input (a FIFO or /dev/zero is refused). */
+function readInputFile(path: string): Buffer {
+  const stats = statSync(path);
+  if (!stats.isFile()) throw new CliError(`input ${path}: is not a regular file`);
+  if (stats.size > MAX_NPY_FILE_BYTES)
+    throw new CliError(
+      `input ${path}: is ${gib(stats.size)}, more than rsc run's ${gib(MAX_INPUT_BYTES)} of input`,
+    );
+  return readFileSync(path);
 }
 
 const round = (ms: number) => Number(ms.toFixed(3));

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { action } from "../command-kit.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { printOut, say } from "../output.js";
+import { printable, printOut, say } from "../output.js";
 
 /** Flags of `rsc schema`. */
 interface SchemaFlags {
@@ -24,12 +24,12 @@ export function registerSchema(program: Command): void {
     .option("-o, --output <file>", "write the schema to a file instead of stdout")
     .option("--no-color", "never colour the output")
     .action(
-      action((flags: SchemaFlags) => {
+      action(async (flags: SchemaFlags) => {
         const text = `${JSON.stringify(specSchema(), null, 2)}\n`;
         if (flags.output === undefined) printOut(text);
         else {
-          writeFileAtomic(flags.output, text);
-          say(`wrote ${flags.output}`);
+          await writeFileAtomic(flags.output, text);
+          say(`wrote ${printable(flags.output)}`);
         }
         return ExitCode.Ok;
       }),

@@ -10,7 +10,7 @@ import {
   renderDiffText,
   type TextRole,
 } from "@rsc/compiler";
-import { outputOptions, parseSet, requireReadable } from "../command-kit.js";
+import { compileOptions, outputOptions, parseSet, requireReadable } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { resolveSpecSource } from "../git-source.js";
@@ -22,7 +22,11 @@ function compileSide(arg: string, set: Record<string, string>, flags: DiffFlags)
   const source = resolveSpecSource(arg);
   if (source.readFile === undefined) requireReadable(source.path, "spec");
   const result = compileFile(source.path, {
-    set,
+    ...compileOptions(source.path, flags, {
+      set,
+      // A spec at a revision: its repository, unless --root says otherwise.
+      ...(source.root === undefined || flags.root !== undefined ? {} : { root: source.root }),
+    }),
     ...(source.readFile !== undefined ? { readFile: source.readFile } : {}),
   });
   if (hasErrors(result.diagnostics) || result.graph === undefined) {

@@ -4,7 +4,7 @@ import { compileOrThrow, outputOptions } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { printDiagnostics, printOut, say } from "../output.js";
+import { printable, printDiagnostics, printOut, say } from "../output.js";
 import { pictureToDot } from "./dot.js";
 import type { GraphFlags, GraphFormat } from "./formats.js";
 import { pictureToMermaid } from "./mermaid.js";
@@ -48,7 +48,7 @@ async function dotToSvg(dot: string): Promise<string> {
 /** Runs `rsc graph` and returns its exit status. */
 export async function runGraph(spec: string, flags: GraphFlags): Promise<number> {
   const format = graphFormat(flags);
-  const { graph, diagnostics } = compileOrThrow(spec, flags);
+  const { graph, info, diagnostics } = compileOrThrow(spec, flags);
   printDiagnostics(diagnostics, outputOptions(flags));
   const picture = buildPicture(graph, { collapse: flags.collapseBlocks === true });
   const dot = format === "mermaid" ? "" : pictureToDot(picture);
@@ -56,8 +56,10 @@ export async function runGraph(spec: string, flags: GraphFlags): Promise<number>
     format === "mermaid" ? pictureToMermaid(picture) : format === "dot" ? dot : await dotToSvg(dot);
   if (flags.output === undefined) printOut(text);
   else {
-    writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`);
-    say(`wrote ${flags.output} (${picture.nodes.length} boxes)`);
+    await writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`, {
+      inputs: [spec, ...info.files],
+    });
+    say(`wrote ${printable(flags.output)} (${picture.nodes.length} boxes)`);
   }
   return ExitCode.Ok;
 }

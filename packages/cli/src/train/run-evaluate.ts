@@ -10,7 +10,7 @@ import { outputOptions, requireReadable } from "../command-kit.js";
 import { checkFitsModel, type DataSplit, readImageDataset } from "../data-h5.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { printJson, printOut } from "../output.js";
+import { printable, printJson, printOut } from "../output.js";
 import { checkTrainedWeights, readTrainedArtifacts } from "../trained-weights.js";
 import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
 
@@ -118,7 +118,7 @@ export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<nu
   if (out.json) printJson({ command: "evaluate", ok: true, diagnostics: [], result });
   else
     printOut(
-      `loss ${result.loss.toFixed(4)}  accuracy ${result.accuracy.toFixed(4)}  (${result.examples} examples, ${flags.split} split of ${flags.data})`,
+      `loss ${result.loss.toFixed(4)}  accuracy ${result.accuracy.toFixed(4)}  (${result.examples} examples, ${flags.split} split of ${printable(flags.data)})`,
     );
   return ExitCode.Ok;
 }

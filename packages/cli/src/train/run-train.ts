@@ -2,7 +2,8 @@
  * The work of `rsc train`: compile the spec, read and check the data, lower to tfjs with the
  * compiler's seeded weights, then train epoch by epoch. After EACH epoch the trained artifacts and
  * train-log.json replace the output folder atomically, so an interrupted run keeps every epoch it
- * finished and never a half-written model.
+ * finished and never a half-written model; SIGINT/SIGTERM end the run with a line naming the last
+ * epoch kept (early-exit.ts).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -10,10 +11,12 @@ import { basename, extname, join } from "node:path";
 import { bytesFile, type Graph, initWeights, type Shape, uniformStream } from "@rsc/compiler";
 import { compileOrThrow, outputOptions, requireReadable, type SpecFlags } from "../command-kit.js";
 import { checkFitsModel, readImageDataset } from "../data-h5.js";
+import { onTerminalRestore, setKept } from "../early-exit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { checkOutputDir, writeDirAtomic } from "../fs-atomic.js";
-import { printDiagnostics, printJson, say } from "../output.js";
+import { writeDirAtomic } from "../fs-atomic.js";
+import { printable, printDiagnostics, printJson, say } from "../output.js";
+import { checkOutputDir } from "../output-checks.js";
 import { RSC_VERSION } from "../version.js";
 import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
 
@@ -117,7 +120,9 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const seed = flags.seed ?? info.seed;
   const outDir = flags.out ?? join("build", `${basename(spec, extname(spec))}-trained`);
   const { inputShape, classes } = modelInterface(graph);
-  checkOutputDir(outDir);
+  // Never replaced: the spec, its imports, the data. Checked again before every epoch's save.
+  const inputs = [spec, ...info.files, flags.data];
+  checkOutputDir(outDir, inputs);
 
   const data = await readImageDataset(flags.data, "train");
   checkFitsModel(data, inputShape, classes);
@@ -173,6 +178,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const records: EpochRecord[] = [];
   const batches = Math.ceil(trainCount / batchSize);
   const bar = !out.json && process.stderr.isTTY === true ? await progressBar() : undefined;
+  const forgetBar = bar === undefined ? undefined : onTerminalRestore(() => bar.stop());
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const order = tf.tensor1d(permutation(trainCount, seed, epoch), "int32");
@@ -219,12 +225,15 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     });
     const trainLog: TrainLog = { ...log, epochs: records, complete: epoch === epochs };
     files.set("train-log.json", new TextEncoder().encode(`${JSON.stringify(trainLog, null, 2)}\n`));
-    writeDirAtomic(
+    await writeDirAtomic(
       outDir,
       [...files].map(([name, bytes]) => bytesFile(name, bytes)),
+      { inputs },
     );
+    setKept(`${outDir} holds the model after epoch ${epoch} of ${epochs} (see its train-log.json)`);
     if (!out.json) say(formatEpoch(record, epochs));
   }
+  forgetBar?.();
   model.dispose();
   if (out.json) {
     printJson({
@@ -234,7 +243,9 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       result: { outDir, ...log, epochs: records },
     });
   } else {
-    say(`saved the trained model (${epochs} epoch${epochs === 1 ? "" : "s"}) to ${outDir}`);
+    say(
+      `saved the trained model (${epochs} epoch${epochs === 1 ? "" : "s"}) to ${printable(outDir)}`,
+    );
   }
   return ExitCode.Ok;
 }
