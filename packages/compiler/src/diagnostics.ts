@@ -85,6 +85,7 @@ export const DIAGNOSTIC_CODES = {
   RSC305: "axis out of range or not supported by the op",
   RSC306: "weight tensor too large (more than 2^32 values)",
   RSC307: "attributes that cannot be combined (e.g. strides > 1 with dilation_rate > 1)",
+  RSC308: "conv groups do not divide the input channels or filters",
   RSC400: "op (or op configuration) has no lowering in this backend",
   RSC401: "weights do not match the model (missing, extra or wrong-shaped)",
   RSC500: "a data, weights or model file cannot be read or is malformed",

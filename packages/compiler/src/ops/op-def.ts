@@ -20,7 +20,15 @@ export type InferResult =
   | { readonly ok: true; readonly shape: Shape }
   | {
       readonly ok: false;
-      readonly code: "RSC300" | "RSC301" | "RSC302" | "RSC303" | "RSC304" | "RSC305" | "RSC307";
+      readonly code:
+        | "RSC300"
+        | "RSC301"
+        | "RSC302"
+        | "RSC303"
+        | "RSC304"
+        | "RSC305"
+        | "RSC307"
+        | "RSC308";
       readonly message: string;
       /** Attribute to point at (e.g. `kernel_size`); the layer itself when absent, `from` for inputs. */
       readonly attr?: string;

@@ -4,14 +4,20 @@
  * family entry plus one line here.
  */
 import { activationOp } from "./activation.js";
-import { conv2dOp } from "./conv.js";
+import { conv2dOp, conv2dTransposeOp, depthwiseConv2dOp, separableConv2dOp } from "./conv.js";
 import { denseOp, dropoutOp, flattenOp } from "./core.js";
 import { inputOp } from "./input.js";
 import { addOp, concatenateOp } from "./merge.js";
 import { batchNormalizationOp } from "./normalization.js";
 import type { OpDef } from "./op-def.js";
 import { zeroPadding2dOp } from "./padding.js";
-import { averagePooling2dOp, globalAveragePooling2dOp, maxPooling2dOp } from "./pooling.js";
+import {
+  averagePooling2dOp,
+  globalAveragePooling2dOp,
+  globalMaxPooling2dOp,
+  maxPooling2dOp,
+} from "./pooling.js";
+import { cropping2dOp, upSampling2dOp } from "./resampling.js";
 
 /** Checks that every entry is keyed by its own op name. */
 function registry<T extends { readonly [K in keyof T]: OpDef<K & string, unknown> }>(ops: T): T {
@@ -32,6 +38,13 @@ const REGISTRY = registry({
   flatten: flattenOp,
   dense: denseOp,
   dropout: dropoutOp,
+  // Conv family (issue 12 item 1).
+  depthwise_conv2d: depthwiseConv2dOp,
+  separable_conv2d: separableConv2dOp,
+  conv2d_transpose: conv2dTransposeOp,
+  up_sampling2d: upSampling2dOp,
+  cropping2d: cropping2dOp,
+  global_max_pooling2d: globalMaxPooling2dOp,
 });
 
 /** Every op name of the registry. */
