@@ -4,7 +4,10 @@
  * - Conv2D `groups` (tfjs has none): the input channels and filters split into groups;
  * - Conv2DTranspose `output_padding` and `dilation_rate` (tfjs ignores both);
  * - UpSampling2D `bilinear` with half-pixel centres (tfjs resizes without them, unlike Keras);
- * - GlobalAveragePooling2D / GlobalMaxPooling2D `keepdims`.
+ * - GlobalAveragePooling2D / GlobalMaxPooling2D `keepdims`;
+ * - DepthwiseConv2D / SeparableConv2D with `dilation_rate` > 1 that can train (tfjs has no
+ *   gradient of a dilated depthwise conv: the kernel is dilated with zeros instead, the same
+ *   numbers).
  * Each subclass computes exactly what the stock layer computes when the option is at its default,
  * and its config adds the option only when it is not (so such models' model.json is unchanged).
  * They are registered for deserialization under the Keras names, replacing the stock classes in
@@ -16,6 +19,7 @@ import {
   concat,
   conv2d,
   conv2dTranspose,
+  depthwiseConv2d,
   image,
   max,
   mean,
@@ -132,8 +136,15 @@ export class GroupedConv2D extends StockConv2D {
       const x = one(inputs);
       const xs = split(x, this.groups, 3) as Tensor4D[];
       const ks = split(self.kernel!.read() as Tensor4D, this.groups, 3) as Tensor4D[];
+      const [dh, dw] = pair(self.dilationRate);
+      // The kernel is dilated with zeros, since tfjs has no gradient of a dilated conv2d.
       const ys = xs.map((xg, g) =>
-        conv2d(xg, ks[g]!, pair(self.strides), self.padding, "NHWC", pair(self.dilationRate)),
+        conv2d(
+          xg,
+          dilateKernel(dilateKernel(ks[g]!, dh, 0), dw, 1),
+          pair(self.strides),
+          self.padding,
+        ),
       );
       let y: Tensor = concat(ys, 3);
       if (self.bias !== null) y = add(y, self.bias.read());
@@ -317,12 +328,71 @@ export const KerasGlobalMaxPooling2D = keepDimsPooling(
   max,
 );
 
+const StockDepthwiseConv2D = stockClass(() => layers.depthwiseConv2d({ kernelSize: 1 }));
+
+/** Fields of tfjs's depthwise and separable layers. */
+interface DepthwiseInternals extends LayerInternals {
+  depthwiseKernel: { read(): Tensor };
+  pointwiseKernel: { read(): Tensor };
+}
+
+/** The depthwise kernel dilated with zeros by the layer's dilation rate. */
+function dilatedDepthwise(self: DepthwiseInternals): Tensor4D {
+  const [dh, dw] = pair(self.dilationRate);
+  return dilateKernel(dilateKernel(self.depthwiseKernel.read() as Tensor4D, dh, 0), dw, 1);
+}
+
+/** DepthwiseConv2D whose dilation trains: the dilated kernel, stride as given, no dilation. */
+export class TrainableDilatedDepthwiseConv2D extends StockDepthwiseConv2D {
+  static className = "DepthwiseConv2D";
+
+  override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor | Tensor[] {
+    const self = this as unknown as DepthwiseInternals;
+    return tidy(() => {
+      let y: Tensor = depthwiseConv2d(
+        one(inputs),
+        dilatedDepthwise(self),
+        pair(self.strides),
+        self.padding,
+      );
+      if (self.bias !== null) y = add(y, self.bias.read());
+      return self.activation.apply(y);
+    });
+  }
+}
+
+const StockSeparableConv2D = stockClass(() =>
+  layers.separableConv2d({ filters: 1, kernelSize: 1 }),
+);
+
+/** SeparableConv2D whose dilation trains (see {@link TrainableDilatedDepthwiseConv2D}). */
+export class TrainableDilatedSeparableConv2D extends StockSeparableConv2D {
+  static className = "SeparableConv2D";
+
+  override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor | Tensor[] {
+    const self = this as unknown as DepthwiseInternals;
+    return tidy(() => {
+      const depthwise = depthwiseConv2d(
+        one(inputs),
+        dilatedDepthwise(self),
+        pair(self.strides),
+        self.padding,
+      );
+      let y: Tensor = conv2d(depthwise, self.pointwiseKernel.read() as Tensor4D, 1, "valid");
+      if (self.bias !== null) y = add(y, self.bias.read());
+      return self.activation.apply(y);
+    });
+  }
+}
+
 for (const cls of [
   GroupedConv2D,
   KerasConv2DTranspose,
   KerasUpSampling2D,
   KerasGlobalAveragePooling2D,
   KerasGlobalMaxPooling2D,
+  TrainableDilatedDepthwiseConv2D,
+  TrainableDilatedSeparableConv2D,
 ]) {
   serialization.registerClass(cls as unknown as serialization.SerializableConstructor<never>);
 }

@@ -11,6 +11,8 @@ import {
   KerasGlobalAveragePooling2D,
   KerasGlobalMaxPooling2D,
   KerasUpSampling2D,
+  TrainableDilatedDepthwiseConv2D,
+  TrainableDilatedSeparableConv2D,
 } from "./keras-layers.js";
 
 /** The IR node of one op. */
@@ -56,6 +58,11 @@ function windowPooling(
         dataFormat: "channelsLast",
       }).apply(one(inputs)),
     );
+}
+
+/** True when a dilation rate is above 1 along either axis. */
+function dilated(rate: readonly [number, number]): boolean {
+  return rate[0] > 1 || rate[1] > 1;
 }
 
 /** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
@@ -146,45 +153,46 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   // --- Conv family (issue 12 item 1) ---
   depthwise_conv2d: (node, inputs) => {
     const a = node.attrs;
-    return applied(
-      layers
-        .depthwiseConv2d({
-          name: node.name,
-          kernelSize: [...a.kernel_size],
-          strides: [...a.strides],
-          padding: a.padding,
-          depthMultiplier: a.depth_multiplier,
-          dilationRate: [...a.dilation_rate] as [number, number],
-          useBias: a.use_bias,
-          activation: a.activation,
-          dataFormat: "channelsLast",
-          depthwiseInitializer: "zeros",
-          biasInitializer: "zeros",
-        })
-        .apply(one(inputs)),
-    );
+    const args = {
+      name: node.name,
+      kernelSize: [...a.kernel_size] as [number, number],
+      strides: [...a.strides] as [number, number],
+      padding: a.padding,
+      depthMultiplier: a.depth_multiplier,
+      dilationRate: [...a.dilation_rate] as [number, number],
+      useBias: a.use_bias,
+      activation: a.activation,
+      dataFormat: "channelsLast" as const,
+      depthwiseInitializer: "zeros" as const,
+      biasInitializer: "zeros" as const,
+    };
+    // tfjs has no gradient of a dilated depthwise conv: the subclass trains one.
+    const layer = dilated(a.dilation_rate)
+      ? new TrainableDilatedDepthwiseConv2D(args)
+      : layers.depthwiseConv2d(args);
+    return applied(layer.apply(one(inputs)));
   },
   separable_conv2d: (node, inputs) => {
     const a = node.attrs;
-    return applied(
-      layers
-        .separableConv2d({
-          name: node.name,
-          filters: a.filters,
-          kernelSize: [...a.kernel_size],
-          strides: [...a.strides],
-          padding: a.padding,
-          depthMultiplier: a.depth_multiplier,
-          dilationRate: [...a.dilation_rate] as [number, number],
-          useBias: a.use_bias,
-          activation: a.activation,
-          dataFormat: "channelsLast",
-          depthwiseInitializer: "zeros",
-          pointwiseInitializer: "zeros",
-          biasInitializer: "zeros",
-        })
-        .apply(one(inputs)),
-    );
+    const args = {
+      name: node.name,
+      filters: a.filters,
+      kernelSize: [...a.kernel_size],
+      strides: [...a.strides],
+      padding: a.padding,
+      depthMultiplier: a.depth_multiplier,
+      dilationRate: [...a.dilation_rate] as [number, number],
+      useBias: a.use_bias,
+      activation: a.activation,
+      dataFormat: "channelsLast" as const,
+      depthwiseInitializer: "zeros" as const,
+      pointwiseInitializer: "zeros" as const,
+      biasInitializer: "zeros" as const,
+    };
+    const layer = dilated(a.dilation_rate)
+      ? new TrainableDilatedSeparableConv2D(args)
+      : layers.separableConv2d(args);
+    return applied(layer.apply(one(inputs)));
   },
   conv2d_transpose: (node, inputs) => {
     const a = node.attrs;
