@@ -335,7 +335,7 @@ export const ONNX_LOWERINGS: LoweringTable = {
         kernel_shape: ints(a.kernel_size),
         strides: ints(a.strides),
         dilations: ints(a.dilation_rate),
-        group: int(a.groups),
+        group: int(a.groups ?? 1),
         pads: ints(pads),
       },
       ...(folded === undefined ? {} : { doc: foldedPaddingDoc(folded) }),

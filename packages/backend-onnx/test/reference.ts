@@ -133,8 +133,8 @@ function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined):
       const [, wd, cin] = x.shape as [number, number, number];
       const kw = a.kernel_size[1];
       // Keras groups: input channels and filters split into `groups` consecutive blocks.
-      const gin = cin / a.groups;
-      const gout = a.filters / a.groups;
+      const gin = cin / (a.groups ?? 1);
+      const gout = a.filters / (a.groups ?? 1);
       const y = windows(
         x,
         a.kernel_size,

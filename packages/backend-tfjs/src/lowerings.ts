@@ -97,7 +97,9 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
     };
     // tfjs's Conv2D has no groups: the subclass adds them (and is the stock layer at groups 1).
     const layer =
-      a.groups === 1 ? layers.conv2d(args) : new GroupedConv2D({ ...args, groups: a.groups });
+      a.groups === undefined
+        ? layers.conv2d(args)
+        : new GroupedConv2D({ ...args, groups: a.groups });
     return applied(layer.apply(one(inputs)));
   },
   batch_normalization: (node, inputs) =>

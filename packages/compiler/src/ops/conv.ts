@@ -37,8 +37,12 @@ export interface Conv2dAttrs extends AbsorbsZeroPadding {
   readonly strides: Pair;
   readonly padding: Padding;
   readonly dilation_rate: Pair;
-  /** Input channels and filters split into this many independent convolutions (Keras `groups`). */
-  readonly groups: number;
+  /**
+   * Input channels and filters split into this many independent convolutions (Keras `groups`).
+   * Absent means 1: left out of the IR at its default, so the canonical form (and the hash) of
+   * every spec written before conv2d had `groups` is unchanged.
+   */
+  readonly groups?: number;
   readonly use_bias: boolean;
   readonly activation: ActivationName;
 }
@@ -119,7 +123,7 @@ export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
       strides: toPair(a["strides"], [1, 1]),
       padding: a["padding"] as Padding,
       dilation_rate: toPair(a["dilation_rate"], [1, 1]),
-      groups: a["groups"] as number,
+      ...(a["groups"] === 1 ? {} : { groups: a["groups"] as number }),
       use_bias: a["use_bias"] as boolean,
       activation: a["activation"] as ActivationName,
     };
@@ -129,11 +133,12 @@ export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
     if (isError(r)) return r;
     const { x, h, w } = r as { x: Shape; h: number; w: number };
     const channels = x[2]!;
-    if (channels % a.groups !== 0 || a.filters % a.groups !== 0) {
+    const groups = a.groups ?? 1;
+    if (channels % groups !== 0 || a.filters % groups !== 0) {
       return {
         ok: false,
         code: "RSC308",
-        message: `conv2d groups ${a.groups} must divide both the input channels (${channels}) and filters (${a.filters})`,
+        message: `conv2d groups ${groups} must divide both the input channels (${channels}) and filters (${a.filters})`,
         attr: "groups",
       };
     }
@@ -141,7 +146,7 @@ export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
   },
   params(inputs, a) {
     const channels = inputs[0]![2]!;
-    const kernel = [a.kernel_size[0], a.kernel_size[1], channels / a.groups, a.filters];
+    const kernel = [a.kernel_size[0], a.kernel_size[1], channels / (a.groups ?? 1), a.filters];
     return withBias(a.use_bias, a.filters, glorot("kernel", kernel));
   },
 };

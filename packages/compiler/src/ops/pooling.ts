@@ -80,8 +80,11 @@ export const averagePooling2dOp = windowPoolingOp(
 
 /** Attributes of `global_average_pooling2d` and `global_max_pooling2d` (Keras's names). */
 export interface GlobalPooling2dAttrs {
-  /** Keep height and width as size-1 axes: `[1, 1, c]` instead of `[c]`. */
-  readonly keepdims: boolean;
+  /**
+   * Keep height and width as size-1 axes: `[1, 1, c]` instead of `[c]`. Absent means false: left
+   * out of the IR at its default, so specs written before `keepdims` keep their canonical form.
+   */
+  readonly keepdims?: true;
 }
 
 const globalDefaults = { keepdims: false } as const;
@@ -99,7 +102,8 @@ function globalPoolingOp<K extends "global_average_pooling2d" | "global_max_pool
     attrs: { properties: { keepdims: { type: "boolean" } } },
     defaults: globalDefaults,
     arity: { min: 1, max: 1 },
-    normalize: (raw) => ({ keepdims: withDefaults(raw, globalDefaults)["keepdims"] as boolean }),
+    normalize: (raw) =>
+      withDefaults(raw, globalDefaults)["keepdims"] === true ? { keepdims: true } : {},
     infer(inputs, a) {
       const x = imageInput(inputs, op);
       if (isError(x)) return x;
