@@ -58,6 +58,7 @@ interface LayerInternals {
   built: boolean;
   size: number[];
   interpolation: string;
+  dataFormat: "channelsLast" | "channelsFirst";
   addWeight(...args: unknown[]): { read(): Tensor };
   invokeCallHook(inputs: unknown, kwargs: Kwargs): void;
 }
@@ -272,7 +273,8 @@ export class KerasUpSampling2D extends StockUpSampling2D {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const self = this as unknown as LayerInternals;
-    if (self.interpolation !== "bilinear") return super.call(inputs, kwargs);
+    if (self.interpolation !== "bilinear" || self.dataFormat !== "channelsLast")
+      return super.call(inputs, kwargs);
     return tidy(() => {
       const x = one(inputs);
       const size: [number, number] = [x.shape[1] * self.size[0]!, x.shape[2] * self.size[1]!];
@@ -336,6 +338,16 @@ interface DepthwiseInternals extends LayerInternals {
   pointwiseKernel: { read(): Tensor };
 }
 
+/**
+ * True when a layer registered here under a stock name must compute as the stock layer: a
+ * channels-first layer (rsc builds channels-last ones only) or an undilated one, as loaded from
+ * any model.json.
+ */
+function stockDepthwise(self: LayerInternals): boolean {
+  const [dh, dw] = pair(self.dilationRate);
+  return self.dataFormat !== "channelsLast" || (dh === 1 && dw === 1);
+}
+
 /** The depthwise kernel dilated with zeros by the layer's dilation rate. */
 function dilatedDepthwise(self: DepthwiseInternals): Tensor4D {
   const [dh, dw] = pair(self.dilationRate);
@@ -346,8 +358,9 @@ function dilatedDepthwise(self: DepthwiseInternals): Tensor4D {
 export class TrainableDilatedDepthwiseConv2D extends StockDepthwiseConv2D {
   static className = "DepthwiseConv2D";
 
-  override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor | Tensor[] {
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const self = this as unknown as DepthwiseInternals;
+    if (stockDepthwise(self)) return super.call(inputs, kwargs);
     return tidy(() => {
       let y: Tensor = depthwiseConv2d(
         one(inputs),
@@ -369,8 +382,9 @@ const StockSeparableConv2D = stockClass(() =>
 export class TrainableDilatedSeparableConv2D extends StockSeparableConv2D {
   static className = "SeparableConv2D";
 
-  override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor | Tensor[] {
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const self = this as unknown as DepthwiseInternals;
+    if (stockDepthwise(self)) return super.call(inputs, kwargs);
     return tidy(() => {
       const depthwise = depthwiseConv2d(
         one(inputs),

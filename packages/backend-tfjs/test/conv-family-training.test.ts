@@ -4,7 +4,7 @@
  * op and option (dilated depthwise/separable, groups, output_padding, dilated transpose, bilinear,
  * keepdims) fits with its loss going down on both runtimes.
  */
-import { initWeights } from "@rsc/compiler";
+import { graphFromLayers, initWeights } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
 import {
   depthwiseBackpropFilterComposite,
@@ -79,6 +79,40 @@ describe.each(["cpu", "wasm"] as const)("the conv family trains on %s", (runtime
     const loss = history.history["loss"] as number[];
     expect(loss.every(Number.isFinite)).toBe(true);
     expect(loss.at(-1)!).toBeLessThan(loss[0]!);
+    model.dispose();
+  });
+
+  it("trains a dilated depthwise conv (Keras-shaped kernel, updated)", {
+    timeout: 60_000,
+  }, async () => {
+    await selectRuntime(runtime);
+    const graph = graphFromLayers("dilated_dw", [
+      { name: "x", op: "input", attrs: { shape: [8, 8, 2] } },
+      {
+        name: "dw",
+        op: "depthwise_conv2d",
+        attrs: { kernel_size: 3, dilation_rate: 2, padding: "same", depth_multiplier: 2 },
+      },
+      { name: "gap", op: "global_average_pooling2d" },
+      { name: "fc", op: "dense", attrs: { units: 2, activation: "softmax" } },
+    ]);
+    const model = toLayersModel(graph, initWeights(graph, 0));
+    model.compile({ optimizer: tf.train.adam(0.05), loss: "categoricalCrossentropy" });
+    const x = tf.randomUniform([16, 8, 8, 2], 0, 1, "float32", 6);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 16 }, (_, i) => i % 2),
+        "int32",
+      ),
+      2,
+    );
+    const before = model.getLayer("dw").getWeights()[0]!.dataSync().slice();
+    const history = await model.fit(x, y.cast("float32"), { epochs: 5, batchSize: 8, verbose: 0 });
+    const loss = history.history["loss"] as number[];
+    expect(loss.at(-1)!).toBeLessThan(loss[0]!);
+    const after = model.getLayer("dw").getWeights()[0]!.dataSync();
+    expect(after.length).toBe(3 * 3 * 2 * 2); // the Keras kernel, not the dilated one
+    expect(Array.from(after)).not.toEqual(Array.from(before));
     model.dispose();
   });
 });
