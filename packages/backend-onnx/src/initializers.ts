@@ -46,7 +46,12 @@ export class Initializers {
     const perm = transform?.perm;
     this.#add(
       {
-        dims: perm === undefined ? [...shape] : perm.map((axis) => shape[axis]!),
+        dims:
+          transform?.dims !== undefined
+            ? [...transform.dims]
+            : perm === undefined
+              ? [...shape]
+              : perm.map((axis) => shape[axis]!),
         dataType: FLOAT,
         name,
         ...(perm === undefined

@@ -63,6 +63,12 @@ export interface LoweringContext<K extends OpName = OpName> extends LoweringTool
 export interface WeightTransform {
   /** ONNX axis k is Keras axis `perm[k]` (numpy's transpose), e.g. `HWIO_TO_OIHW`. */
   readonly perm: readonly number[];
+  /**
+   * The initializer's dims when they are not the permuted Keras dims: the same values in the same
+   * order, seen as another shape (a depthwise kernel `[in, mult, kh, kw]` as ONNX's grouped
+   * `[in * mult, 1, kh, kw]`). Their product must equal the weight's size.
+   */
+  readonly dims?: readonly number[];
 }
 
 /** Lowers one node of op K. */

@@ -13,7 +13,7 @@ import {
   type Shape,
   samePadding,
 } from "@rsc/compiler";
-import { float, int, ints, string } from "./attributes.js";
+import { type Attrs, float, int, ints, string } from "./attributes.js";
 import { isChannelsFirst, onnxAxis, onnxDims, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
 import { HWIO_TO_OIHW } from "./tensor-data.js";
@@ -174,6 +174,198 @@ function channelConstant(
   return ctx.floatConstant(suffix, dims, Float32Array.from(value));
 }
 
+/** Global pooling: NCHW [N, C, 1, 1], flattened to [N, C] unless Keras keeps the dims. */
+function globalPool(ctx: LoweringTools, a: OpAttrs["global_max_pooling2d"], opType: string): void {
+  if (a.keepdims) {
+    ctx.add(opType, [ctx.inputs[0]!], { output: ctx.output });
+    return;
+  }
+  const pooled = ctx.value("pooled");
+  ctx.add(opType, [ctx.inputs[0]!], { output: pooled });
+  ctx.add("Flatten", [pooled], { output: ctx.output, attrs: { axis: int(1) }, suffix: "flatten" });
+}
+
+// --- Conv family (issue 12 item 1) -------------------------------------------------------------
+
+/**
+ * A depthwise kernel `[kh, kw, in, mult]` as ONNX's grouped Conv weight `[in * mult, 1, kh, kw]`:
+ * output channel `c * mult + m` is TensorFlow's order and ONNX's (group c, its m-th output).
+ */
+function depthwiseKernel(ctx: LoweringTools, kernel: readonly number[]): string {
+  const [kh, kw, cin, mult] = kernel as [number, number, number, number];
+  return ctx.weight("depthwise_kernel", { perm: [2, 3, 0, 1], dims: [cin * mult, 1, kh, kw] });
+}
+
+/** The Conv attributes of a depthwise step (group = input channels), folded padding included. */
+function depthwiseAttrs(
+  ctx: LoweringTools,
+  a: OpAttrs["depthwise_conv2d"] | OpAttrs["separable_conv2d"],
+): Attrs {
+  const channels = ctx.inputShapes[0]![2]!;
+  const pads = windowPads(
+    ctx,
+    a.kernel_size,
+    a.strides,
+    a.padding,
+    a.dilation_rate,
+    a.folded_padding?.padding,
+  );
+  return {
+    kernel_shape: ints(a.kernel_size),
+    strides: ints(a.strides),
+    dilations: ints(a.dilation_rate),
+    group: int(channels),
+    pads: ints(pads),
+  };
+}
+
+/**
+ * ConvTranspose pads and output_padding for one axis, placing values exactly as TensorFlow's
+ * conv2d_transpose (the gradient of a conv from the output back to the input): the full
+ * transposed conv is `(in - 1) * stride + window` long; TensorFlow's forward padding of the
+ * output (`same`: total `max(full - out, 0)`, the odd pixel at the end; `valid`: none) is
+ * cropped, and any remaining rows (valid with stride > window) are zeros at the end.
+ */
+function transposePads(
+  input: number,
+  output: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: Padding,
+): { before: number; after: number; extra: number } {
+  const window = (kernel - 1) * dilation + 1;
+  const full = (input - 1) * stride + window;
+  const total = padding === "same" ? Math.max(full - output, 0) : 0;
+  const before = Math.floor(total / 2);
+  const after = total - before;
+  return { before, after, extra: output - (full - total) };
+}
+
+const CONV_FAMILY_LOWERINGS = {
+  depthwise_conv2d(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const shape = node.params[0]!.shape;
+    const inputs = [
+      ctx.inputs[0]!,
+      depthwiseKernel(ctx, shape),
+      ...(a.use_bias ? [ctx.weight("bias")] : []),
+    ];
+    const out = preActivation(ctx, a.activation);
+    const folded = a.folded_padding;
+    ctx.add("Conv", inputs, {
+      output: out,
+      attrs: depthwiseAttrs(ctx, a),
+      ...(folded === undefined ? {} : { doc: foldedPaddingDoc(folded) }),
+    });
+    if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);
+  },
+
+  separable_conv2d(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const folded = a.folded_padding;
+    const depthwise = ctx.add(
+      "Conv",
+      [ctx.inputs[0]!, depthwiseKernel(ctx, node.params[0]!.shape)],
+      {
+        output: ctx.value("depthwise"),
+        attrs: depthwiseAttrs(ctx, a),
+        suffix: "depthwise",
+        ...(folded === undefined ? {} : { doc: foldedPaddingDoc(folded) }),
+      },
+    );
+    const pointwise = ctx.weight("pointwise_kernel", { perm: HWIO_TO_OIHW });
+    const out = preActivation(ctx, a.activation);
+    ctx.add("Conv", [depthwise, pointwise, ...(a.use_bias ? [ctx.weight("bias")] : [])], {
+      output: out,
+      attrs: {
+        kernel_shape: ints([1, 1]),
+        strides: ints([1, 1]),
+        dilations: ints([1, 1]),
+        group: int(1),
+        pads: ints([0, 0, 0, 0]),
+      },
+    });
+    if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);
+  },
+
+  conv2d_transpose(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const [h, w] = ctx.inputShapes[0]!;
+    const [oh, ow] = node.outputShape;
+    const ph = transposePads(
+      h!,
+      oh!,
+      a.kernel_size[0],
+      a.strides[0],
+      a.dilation_rate[0],
+      a.padding,
+    );
+    const pw = transposePads(
+      w!,
+      ow!,
+      a.kernel_size[1],
+      a.strides[1],
+      a.dilation_rate[1],
+      a.padding,
+    );
+    // Keras's kernel [kh, kw, filters, in] is ConvTranspose's [in, filters, kh, kw] by HWIO -> OIHW.
+    const kernel = ctx.weight("kernel", { perm: HWIO_TO_OIHW });
+    const out = preActivation(ctx, a.activation);
+    ctx.add(
+      "ConvTranspose",
+      [ctx.inputs[0]!, kernel, ...(a.use_bias ? [ctx.weight("bias")] : [])],
+      {
+        output: out,
+        attrs: {
+          kernel_shape: ints(a.kernel_size),
+          strides: ints(a.strides),
+          dilations: ints(a.dilation_rate),
+          group: int(1),
+          pads: ints([ph.before, pw.before, ph.after, pw.after]),
+          output_padding: ints([ph.extra, pw.extra]),
+        },
+      },
+    );
+    if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);
+  },
+
+  up_sampling2d(ctx) {
+    const a = ctx.node.attrs;
+    const scales = ctx.floatConstant("scales", [4], Float32Array.of(1, 1, a.size[0], a.size[1]));
+    // Nearest with integer factors repeats pixels (asymmetric + floor); Keras's bilinear is
+    // tf.image.resize's half-pixel centres.
+    const attrs: Attrs =
+      a.interpolation === "nearest"
+        ? {
+            mode: string("nearest"),
+            coordinate_transformation_mode: string("asymmetric"),
+            nearest_mode: string("floor"),
+          }
+        : { mode: string("linear"), coordinate_transformation_mode: string("half_pixel") };
+    ctx.add("Resize", [ctx.inputs[0]!, "", scales], { output: ctx.output, attrs });
+  },
+
+  cropping2d(ctx) {
+    const [[top, bottom], [left, right]] = ctx.node.attrs.cropping;
+    const [h, w] = ctx.inputShapes[0]!;
+    const inputs = [
+      ctx.inputs[0]!,
+      ctx.int64Constant("starts", [top, left]),
+      ctx.int64Constant("ends", [h! - bottom, w! - right]),
+      ctx.int64Constant("axes", [2, 3]),
+    ];
+    ctx.add("Slice", inputs, { output: ctx.output });
+  },
+
+  global_max_pooling2d(ctx) {
+    globalPool(ctx, ctx.node.attrs, "GlobalMaxPool");
+  },
+} satisfies Partial<LoweringTable>;
+
 /** The ONNX lowering of every IR op. */
 export const ONNX_LOWERINGS: LoweringTable = {
   input(ctx) {
@@ -226,7 +418,7 @@ export const ONNX_LOWERINGS: LoweringTable = {
         kernel_shape: ints(a.kernel_size),
         strides: ints(a.strides),
         dilations: ints(a.dilation_rate),
-        group: int(1),
+        group: int(a.groups ?? 1),
         pads: ints(pads),
       },
       ...(folded === undefined ? {} : { doc: foldedPaddingDoc(folded) }),
@@ -279,13 +471,7 @@ export const ONNX_LOWERINGS: LoweringTable = {
   },
 
   global_average_pooling2d(ctx) {
-    const pooled = ctx.value("pooled");
-    ctx.add("GlobalAveragePool", [ctx.inputs[0]!], { output: pooled });
-    ctx.add("Flatten", [pooled], {
-      output: ctx.output,
-      attrs: { axis: int(1) },
-      suffix: "flatten",
-    });
+    globalPool(ctx, ctx.node.attrs, "GlobalAveragePool");
   },
 
   add(ctx) {
@@ -535,4 +721,5 @@ export const ONNX_LOWERINGS: LoweringTable = {
       attrs: { alpha: float(ctx.node.attrs.alpha) },
     });
   },
+  ...CONV_FAMILY_LOWERINGS,
 };

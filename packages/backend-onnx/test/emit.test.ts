@@ -153,12 +153,96 @@ function elementwiseOps(): Graph {
   return r.graph;
 }
 
+/**
+ * The conv family (issue 12): zero padding folded into a depthwise conv, separable with
+ * dilation, grouped conv, both up-samplings, cropping, transposed convs ('same' stride 2;
+ * 'valid' with output_padding), global max/average pooling keeping their dims.
+ */
+function convFamily(): Graph {
+  return graphFromLayers(
+    "conv_family",
+    [
+      { name: "image", op: "input", attrs: { shape: [9, 8, 4] } },
+      {
+        name: "pad_dw",
+        op: "zero_padding2d",
+        attrs: {
+          padding: [
+            [1, 0],
+            [0, 1],
+          ],
+        },
+      },
+      {
+        name: "dw",
+        op: "depthwise_conv2d",
+        attrs: {
+          kernel_size: 3,
+          strides: 2,
+          padding: "same",
+          depth_multiplier: 2,
+          activation: "relu",
+        },
+      },
+      {
+        name: "sep",
+        op: "separable_conv2d",
+        attrs: { filters: 6, kernel_size: 3, padding: "same", dilation_rate: 2 },
+      },
+      {
+        name: "grp",
+        op: "conv2d",
+        attrs: { filters: 4, kernel_size: 3, padding: "same", groups: 2 },
+      },
+      { name: "up_n", op: "up_sampling2d", attrs: { size: [2, 1] } },
+      {
+        name: "up_b",
+        op: "up_sampling2d",
+        attrs: { size: 2, interpolation: "bilinear" },
+        inputs: ["grp"],
+      },
+      {
+        name: "crop",
+        op: "cropping2d",
+        attrs: {
+          cropping: [
+            [1, 2],
+            [0, 5],
+          ],
+        },
+      },
+      {
+        name: "tconv",
+        op: "conv2d_transpose",
+        attrs: { filters: 4, kernel_size: 3, strides: 2, padding: "same" },
+      },
+      {
+        name: "tconv_v",
+        op: "conv2d_transpose",
+        attrs: { filters: 4, kernel_size: [3, 2], strides: [2, 3], output_padding: [1, 2] },
+        inputs: ["up_n"],
+      },
+      { name: "gmp", op: "global_max_pooling2d", attrs: { keepdims: true } },
+      {
+        name: "gap",
+        op: "global_average_pooling2d",
+        attrs: { keepdims: true },
+        inputs: ["tconv"],
+      },
+      { name: "sum", op: "add", inputs: ["gmp", "gap"] },
+      { name: "gmp2", op: "global_max_pooling2d" },
+    ],
+    { ...inTestYaml, outputs: ["gmp2", "tconv"] },
+  );
+}
+
 const cases: [string, () => Graph][] = [
   ["tiny-cnn", () => compiled("tiny-cnn.yaml")],
   ["tiny-branches", () => compiled("tiny-branches.yaml")],
   ["zoo", zoo],
   ["image-out", imageOut],
   ["elementwise-ops", elementwiseOps],
+  ["conv-family", convFamily],
 ];
 
 /** Golden text of each case: `test/fixtures/<case>/expected.onnx.txt` (a missing file fails). */

@@ -176,6 +176,35 @@ function layerNorm(x: T, epsilon: number, g?: Float32Array, b?: Float32Array): T
   return { shape: x.shape, data: d };
 }
 
+/** A depthwise conv: output channel `c * mult + m` from input channel `c` (TensorFlow's order). */
+function depthwise(
+  x: T,
+  a: Extract<Node, { op: "depthwise_conv2d" }>["attrs"],
+  k: Float32Array,
+  bias: Float32Array | undefined,
+): T {
+  const [, wd, cin] = x.shape as [number, number, number];
+  const m = a.depth_multiplier;
+  const kw = a.kernel_size[1];
+  return windows(
+    x,
+    a.kernel_size,
+    a.strides,
+    a.padding,
+    a.dilation_rate,
+    cin * m,
+    (taps, out, at) => {
+      for (let c = 0; c < cin; c++)
+        for (let j = 0; j < m; j++) {
+          let s = bias ? bias[c * m + j]! : 0;
+          for (const t of taps)
+            s += x.data[(t.y * wd + t.x) * cin + c]! * k[((t.ky * kw + t.kx) * cin + c) * m + j]!;
+          out[at + c * m + j] = s;
+        }
+    },
+  );
+}
+
 function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined): T {
   const x = xs[0]!;
   switch (node.op) {
@@ -199,6 +228,9 @@ function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined):
       const bias = w("bias");
       const [, wd, cin] = x.shape as [number, number, number];
       const kw = a.kernel_size[1];
+      // Keras groups: input channels and filters split into `groups` consecutive blocks.
+      const gin = cin / (a.groups ?? 1);
+      const gout = a.filters / (a.groups ?? 1);
       const y = windows(
         x,
         a.kernel_size,
@@ -208,12 +240,13 @@ function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined):
         a.filters,
         (taps, out, at) => {
           for (let o = 0; o < a.filters; o++) {
+            const g = Math.floor(o / gout);
             let s = bias ? bias[o]! : 0;
             for (const t of taps)
-              for (let i = 0; i < cin; i++)
+              for (let i = 0; i < gin; i++)
                 s +=
-                  x.data[(t.y * wd + t.x) * cin + i]! *
-                  k[((t.ky * kw + t.kx) * cin + i) * a.filters + o]!;
+                  x.data[(t.y * wd + t.x) * cin + g * gin + i]! *
+                  k[((t.ky * kw + t.kx) * gin + i) * a.filters + o]!;
             out[at + o] = s;
           }
         },
@@ -255,7 +288,102 @@ function layer(node: Node, xs: T[], w: (s: string) => Float32Array | undefined):
       const [h, wd, c] = x.shape as [number, number, number];
       const out = new Float64Array(c);
       for (let i = 0; i < x.data.length; i++) out[i % c] = out[i % c]! + x.data[i]! / (h * wd);
-      return { shape: [c], data: out };
+      return { shape: node.outputShape, data: out };
+    }
+    // --- Conv family (issue 12 item 1) ---
+    case "global_max_pooling2d": {
+      const c = x.shape[2]!;
+      const out = new Float64Array(c).fill(Number.NEGATIVE_INFINITY);
+      for (let i = 0; i < x.data.length; i++) out[i % c] = Math.max(out[i % c]!, x.data[i]!);
+      return { shape: node.outputShape, data: out };
+    }
+    case "depthwise_conv2d":
+      return act(
+        depthwise(x, node.attrs, w("depthwise_kernel")!, w("bias")),
+        node.attrs.activation,
+      );
+    case "separable_conv2d": {
+      const a = node.attrs;
+      const d = depthwise(x, a, w("depthwise_kernel")!, undefined);
+      const k = w("pointwise_kernel")!;
+      const bias = w("bias");
+      const [h, wd, cin] = d.shape as [number, number, number];
+      const out = new Float64Array(h * wd * a.filters);
+      for (let p = 0; p < h * wd; p++)
+        for (let f = 0; f < a.filters; f++) {
+          let s = bias ? bias[f]! : 0;
+          for (let i = 0; i < cin; i++) s += d.data[p * cin + i]! * k[i * a.filters + f]!;
+          out[p * a.filters + f] = s;
+        }
+      return act({ shape: [h, wd, a.filters], data: out }, a.activation);
+    }
+    case "conv2d_transpose": {
+      // The adjoint of TensorFlow's conv from the output back to the input: each input pixel
+      // scatters its kernel window, offset by the forward conv's padding of the output.
+      const a = node.attrs;
+      const k = w("kernel")!; // [kh, kw, filters, in]
+      const bias = w("bias");
+      const [h, wd, cin] = x.shape as [number, number, number];
+      const [oh, ow, f] = node.outputShape as [number, number, number];
+      const [kh, kw] = a.kernel_size;
+      const [sh, sw] = a.strides;
+      const [dh, dw] = a.dilation_rate;
+      const same = a.padding === "same";
+      const pt = same ? tfSamePad(oh, (kh - 1) * dh + 1, sh)[0] : 0;
+      const pl = same ? tfSamePad(ow, (kw - 1) * dw + 1, sw)[0] : 0;
+      const out = new Float64Array(oh * ow * f);
+      for (let p = 0; p < oh * ow; p++)
+        for (let o = 0; o < f; o++) out[p * f + o] = bias ? bias[o]! : 0;
+      for (let iy = 0; iy < h; iy++)
+        for (let ix = 0; ix < wd; ix++)
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              const oy = iy * sh + ky * dh - pt;
+              const ox = ix * sw + kx * dw - pl;
+              if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+              for (let o = 0; o < f; o++)
+                for (let c = 0; c < cin; c++)
+                  out[(oy * ow + ox) * f + o] +=
+                    x.data[(iy * wd + ix) * cin + c]! * k[((ky * kw + kx) * f + o) * cin + c]!;
+            }
+      return act({ shape: [oh, ow, f], data: out }, a.activation);
+    }
+    case "up_sampling2d": {
+      const a = node.attrs;
+      const [h, wd, c] = x.shape as [number, number, number];
+      const [oh, ow] = [h * a.size[0], wd * a.size[1]];
+      const out = new Float64Array(oh * ow * c);
+      // TensorFlow's half-pixel source coordinate, clamped to the image; nearest = floor(out / s).
+      const src = (o: number, s: number, n: number): [number, number, number] => {
+        if (a.interpolation === "nearest") return [Math.floor(o / s), Math.floor(o / s), 0];
+        const v = Math.max((o + 0.5) / s - 0.5, 0);
+        const lo = Math.min(Math.floor(v), n - 1);
+        return [lo, Math.min(lo + 1, n - 1), v - lo];
+      };
+      for (let oy = 0; oy < oh; oy++) {
+        const [y0, y1, fy] = src(oy, a.size[0], h);
+        for (let ox = 0; ox < ow; ox++) {
+          const [x0, x1, fx] = src(ox, a.size[1], wd);
+          for (let k = 0; k < c; k++) {
+            const at = (y: number, xx: number) => x.data[(y * wd + xx) * c + k]!;
+            const top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx;
+            const bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx;
+            out[(oy * ow + ox) * c + k] = top * (1 - fy) + bottom * fy;
+          }
+        }
+      }
+      return { shape: [oh, ow, c], data: out };
+    }
+    case "cropping2d": {
+      const [[t], [l]] = node.attrs.cropping;
+      const wd = x.shape[1]!;
+      const [oh, ow, c] = node.outputShape as [number, number, number];
+      const out = new Float64Array(oh * ow * c);
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++)
+          for (let k = 0; k < c; k++)
+            out[(y * ow + xx) * c + k] = x.data[((y + t) * wd + xx + l) * c + k]!;
+      return { shape: [oh, ow, c], data: out };
     }
     case "add":
       return { shape: x.shape, data: x.data.map((_, i) => xs.reduce((s, t) => s + t.data[i]!, 0)) };

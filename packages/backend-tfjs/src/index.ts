@@ -13,5 +13,7 @@ export * from "./runtime.js";
 export * from "./to-layers-model.js";
 export {
   conv2dBackpropFilterComposite,
+  depthwiseBackpropFilterComposite,
+  depthwiseBackpropInputComposite,
   registerWasmTrainingKernels,
 } from "./wasm-training-kernels.js";

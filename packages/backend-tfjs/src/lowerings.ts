@@ -6,6 +6,15 @@
 import type { ActivationName, Node, OpName } from "@rsc/compiler";
 import { layers, type SymbolicTensor } from "@tensorflow/tfjs-layers";
 import {
+  GroupedConv2D,
+  KerasConv2DTranspose,
+  KerasGlobalAveragePooling2D,
+  KerasGlobalMaxPooling2D,
+  KerasUpSampling2D,
+  TrainableDilatedDepthwiseConv2D,
+  TrainableDilatedSeparableConv2D,
+} from "./keras-conv-layers.js";
+import {
   KerasELU,
   KerasMaximum,
   KerasReLU,
@@ -65,6 +74,11 @@ function windowPooling(
     );
 }
 
+/** True when a dilation rate is above 1 along either axis. */
+function dilated(rate: readonly [number, number]): boolean {
+  return rate[0] > 1 || rate[1] > 1;
+}
+
 /** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
 export const TFJS_LOWERINGS: CompleteLoweringTable = {
   input() {
@@ -81,23 +95,27 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
         })
         .apply(one(inputs)),
     ),
-  conv2d: (node, inputs) =>
-    applied(
-      layers
-        .conv2d({
-          name: node.name,
-          filters: node.attrs.filters,
-          kernelSize: [...node.attrs.kernel_size],
-          strides: [...node.attrs.strides],
-          padding: node.attrs.padding,
-          dilationRate: [...node.attrs.dilation_rate],
-          useBias: node.attrs.use_bias,
-          activation: activation(node.attrs.activation),
-          dataFormat: "channelsLast",
-          ...noInit,
-        })
-        .apply(one(inputs)),
-    ),
+  conv2d: (node, inputs) => {
+    const a = node.attrs;
+    const args = {
+      name: node.name,
+      filters: a.filters,
+      kernelSize: [...a.kernel_size],
+      strides: [...a.strides],
+      padding: a.padding,
+      dilationRate: [...a.dilation_rate] as [number, number],
+      useBias: a.use_bias,
+      activation: activation(a.activation),
+      dataFormat: "channelsLast" as const,
+      ...noInit,
+    };
+    // tfjs's Conv2D has no groups: the subclass adds them (and is the stock layer at groups 1).
+    const layer =
+      a.groups === undefined
+        ? layers.conv2d(args)
+        : new GroupedConv2D({ ...args, groups: a.groups });
+    return applied(layer.apply(one(inputs)));
+  },
   batch_normalization: (node, inputs) =>
     applied(
       layers
@@ -123,12 +141,13 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
     ),
   max_pooling2d: windowPooling(layers.maxPooling2d),
   average_pooling2d: windowPooling(layers.averagePooling2d),
-  global_average_pooling2d: (node, inputs) =>
-    applied(
-      layers
-        .globalAveragePooling2d({ name: node.name, dataFormat: "channelsLast" })
-        .apply(one(inputs)),
-    ),
+  global_average_pooling2d: (node, inputs) => {
+    const args = { name: node.name, dataFormat: "channelsLast" } as const;
+    const layer = node.attrs.keepdims
+      ? new KerasGlobalAveragePooling2D({ ...args, keepdims: true })
+      : layers.globalAveragePooling2d(args);
+    return applied(layer.apply(one(inputs)));
+  },
   add: (node, inputs) => applied(layers.add({ name: node.name }).apply([...inputs])),
   concatenate: (node, inputs) =>
     applied(layers.concatenate({ name: node.name, axis: node.attrs.axis }).apply([...inputs])),
@@ -202,4 +221,103 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
     ),
   elu: (node, inputs) =>
     applied(new KerasELU({ name: node.name, alpha: node.attrs.alpha }).apply(one(inputs))),
+  // --- Conv family (issue 12 item 1) ---
+  depthwise_conv2d: (node, inputs) => {
+    const a = node.attrs;
+    const args = {
+      name: node.name,
+      kernelSize: [...a.kernel_size] as [number, number],
+      strides: [...a.strides] as [number, number],
+      padding: a.padding,
+      depthMultiplier: a.depth_multiplier,
+      dilationRate: [...a.dilation_rate] as [number, number],
+      useBias: a.use_bias,
+      activation: activation(a.activation),
+      dataFormat: "channelsLast" as const,
+      depthwiseInitializer: "zeros" as const,
+      biasInitializer: "zeros" as const,
+    };
+    // tfjs has no gradient of a dilated depthwise conv: the subclass trains one.
+    const layer = dilated(a.dilation_rate)
+      ? new TrainableDilatedDepthwiseConv2D(args)
+      : layers.depthwiseConv2d(args);
+    return applied(layer.apply(one(inputs)));
+  },
+  separable_conv2d: (node, inputs) => {
+    const a = node.attrs;
+    const args = {
+      name: node.name,
+      filters: a.filters,
+      kernelSize: [...a.kernel_size],
+      strides: [...a.strides],
+      padding: a.padding,
+      depthMultiplier: a.depth_multiplier,
+      dilationRate: [...a.dilation_rate] as [number, number],
+      useBias: a.use_bias,
+      activation: activation(a.activation),
+      dataFormat: "channelsLast" as const,
+      depthwiseInitializer: "zeros" as const,
+      pointwiseInitializer: "zeros" as const,
+      biasInitializer: "zeros" as const,
+    };
+    const layer = dilated(a.dilation_rate)
+      ? new TrainableDilatedSeparableConv2D(args)
+      : layers.separableConv2d(args);
+    return applied(layer.apply(one(inputs)));
+  },
+  conv2d_transpose: (node, inputs) => {
+    const a = node.attrs;
+    const args = {
+      name: node.name,
+      filters: a.filters,
+      kernelSize: [...a.kernel_size],
+      strides: [...a.strides],
+      padding: a.padding,
+      useBias: a.use_bias,
+      activation: activation(a.activation),
+      dataFormat: "channelsLast" as const,
+      ...noInit,
+    };
+    const stock =
+      a.output_padding === undefined && a.dilation_rate[0] === 1 && a.dilation_rate[1] === 1;
+    const layer = stock
+      ? layers.conv2dTranspose(args)
+      : new KerasConv2DTranspose({
+          ...args,
+          dilationRate: [...a.dilation_rate],
+          ...(a.output_padding === undefined ? {} : { outputPadding: [...a.output_padding] }),
+        });
+    return applied(layer.apply(one(inputs)));
+  },
+  up_sampling2d: (node, inputs) => {
+    const args = {
+      name: node.name,
+      size: [...node.attrs.size],
+      interpolation: node.attrs.interpolation,
+      dataFormat: "channelsLast" as const,
+    };
+    // tfjs's own bilinear resizes without half-pixel centres; Keras's has them.
+    const layer =
+      node.attrs.interpolation === "bilinear"
+        ? new KerasUpSampling2D(args)
+        : layers.upSampling2d(args);
+    return applied(layer.apply(one(inputs)));
+  },
+  cropping2d: (node, inputs) =>
+    applied(
+      layers
+        .cropping2D({
+          name: node.name,
+          cropping: [[...node.attrs.cropping[0]], [...node.attrs.cropping[1]]],
+          dataFormat: "channelsLast",
+        })
+        .apply(one(inputs)),
+    ),
+  global_max_pooling2d: (node, inputs) => {
+    const args = { name: node.name, dataFormat: "channelsLast" } as const;
+    const layer = node.attrs.keepdims
+      ? new KerasGlobalMaxPooling2D({ ...args, keepdims: true })
+      : layers.globalMaxPooling2d(args);
+    return applied(layer.apply(one(inputs)));
+  },
 };

@@ -4,18 +4,27 @@
  * This registers that kernel for wasm, composed of kernels wasm does have: the strided input
  * patches of each kernel tap are concatenated (im2col, in HWIO order) and multiplied by the output
  * gradient in ONE matrix product, which XNNPACK runs fast.
+ *
+ * Nor has wasm either gradient of a depthwise convolution (`DepthwiseConv2dNativeBackpropFilter`,
+ * `DepthwiseConv2dNativeBackpropInput`), which depthwise_conv2d and separable_conv2d need: both
+ * are registered too, composed tap by tap of strided slices, products and sums.
  */
 import {
+  addN,
   backend_util,
   concat,
   engine,
   getKernel,
   matMul,
+  mul,
   type NamedAttrMap,
   pad,
   registerKernel,
   reshape,
+  slice,
+  stack,
   stridedSlice,
+  sum,
   Tensor,
   type Tensor4D,
   type TensorInfo,
@@ -100,8 +109,175 @@ export function conv2dBackpropFilterComposite(
   });
 }
 
-/** Registers the composite kernel for wasm unless wasm already has one (a later tfjs might). */
+interface DepthwiseBackpropAttrs {
+  strides: [number, number] | number;
+  pad: "valid" | "same" | number | backend_util.ExplicitPadding;
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  dilations?: [number, number] | number;
+}
+
+/** The conv geometry of a depthwise conv of `xShape` with `filterShape` (dilation 1, as tfjs's gradient requires). */
+function depthwiseInfo(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: DepthwiseBackpropAttrs,
+) {
+  const d = attrs.dilations ?? 1;
+  if (!(d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1)))
+    throw new Error(
+      "depthwise conv gradient (wasm composite): dilation rates > 1 are not supported",
+    );
+  return backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+    "channelsLast",
+  );
+}
+
+/** The strided window of tap (i, j) over the padded input: `[n, outH, outW, c]`. */
+function tapPatch(padded: Tensor4D, i: number, j: number, info: backend_util.Conv2DInfo): Tensor4D {
+  const [n, , , c] = padded.shape;
+  return stridedSlice(
+    padded,
+    [0, i, j, 0],
+    [
+      n,
+      i + (info.outHeight - 1) * info.strideHeight + 1,
+      j + (info.outWidth - 1) * info.strideWidth + 1,
+      c,
+    ],
+    [1, info.strideHeight, info.strideWidth, 1],
+  ) as Tensor4D;
+}
+
+/** dW[kh, kw, c, m] = sum over (n, oh, ow) of xPadded[n, oh*sh + kh, ow*sw + kw, c] * dy[n, oh, ow, c*M + m]. */
+export function depthwiseBackpropFilterComposite(
+  x: Tensor4D,
+  dy: Tensor4D,
+  attrs: DepthwiseBackpropAttrs & { filterShape: [number, number, number, number] },
+): Tensor4D {
+  const info = depthwiseInfo(x.shape, attrs.filterShape, attrs);
+  const [kh, kw, c, m] = attrs.filterShape;
+  const { top, bottom, left, right } = info.padInfo;
+  return tidy(() => {
+    const padded = pad(x, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ]);
+    const dy5 = reshape(dy, [x.shape[0], info.outHeight, info.outWidth, c, m]);
+    const taps: Tensor[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const patch = reshape(tapPatch(padded, i, j, info), [
+          x.shape[0],
+          info.outHeight,
+          info.outWidth,
+          c,
+          1,
+        ]);
+        taps.push(sum(mul(patch, dy5), [0, 1, 2]));
+      }
+    }
+    return reshape(stack(taps), [kh, kw, c, m]) as Tensor4D;
+  });
+}
+
+/** dx: each tap's dy * w[kh, kw] (summed over the multiplier) scattered back to its strided window. */
+export function depthwiseBackpropInputComposite(
+  dy: Tensor4D,
+  filter: Tensor4D,
+  attrs: DepthwiseBackpropAttrs & { inputShape: [number, number, number, number] },
+): Tensor4D {
+  const [n, h, w, c] = attrs.inputShape;
+  const info = depthwiseInfo(attrs.inputShape, filter.shape, attrs);
+  const [kh, kw, , m] = filter.shape;
+  const { top, bottom, left, right } = info.padInfo;
+  const [ph, pw] = [h + top + bottom, w + left + right];
+  const [oh, ow, sh, sw] = [info.outHeight, info.outWidth, info.strideHeight, info.strideWidth];
+  return tidy(() => {
+    const dy5 = reshape(dy, [n, oh, ow, c, m]);
+    const parts: Tensor4D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const tap = reshape(slice(filter, [i, j, 0, 0], [1, 1, c, m]), [1, 1, 1, c, m]);
+        const g = sum(mul(dy5, tap), 4); // [n, oh, ow, c]
+        // Spread to stride spacing: [n, oh, 1, ow, 1, c] -> [n, oh, sh, ow, sw, c] -> [n, oh*sh, ow*sw, c].
+        const spread = reshape(
+          pad(reshape(g, [n, oh, 1, ow, 1, c]), [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ]),
+          [n, oh * sh, ow * sw, c],
+        );
+        // Rows past the padded input are zeros of the spreading; cut them, then place at (i, j).
+        const rows = Math.min(oh * sh, ph - i);
+        const cols = Math.min(ow * sw, pw - j);
+        const cut = slice(spread, [0, 0, 0, 0], [n, rows, cols, c]);
+        parts.push(
+          pad(cut, [
+            [0, 0],
+            [i, ph - i - rows],
+            [j, pw - j - cols],
+            [0, 0],
+          ]) as Tensor4D,
+        );
+      }
+    }
+    const total = parts.length === 1 ? parts[0]! : (addN(parts) as Tensor4D);
+    return slice(total, [0, top, left, 0], [n, h, w, c]) as Tensor4D;
+  });
+}
+
+/** Gradient functions pass Tensors; a bare TensorInfo is wrapped (sharing its data). */
+function asTensor4D(t: TensorInfo): Tensor4D {
+  return (t instanceof Tensor ? t : engine().makeTensorFromTensorInfo(t)) as Tensor4D;
+}
+
+/** Registers the composite kernels for wasm unless wasm already has them (a later tfjs might). */
 export function registerWasmTrainingKernels(): void {
+  if (getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm") === undefined) {
+    registerKernel({
+      kernelName: "DepthwiseConv2dNativeBackpropFilter",
+      backendName: "wasm",
+      kernelFunc: ({ inputs, attrs }) => {
+        const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+        return depthwiseBackpropFilterComposite(
+          asTensor4D(x),
+          asTensor4D(dy),
+          attrs as unknown as DepthwiseBackpropAttrs & {
+            filterShape: [number, number, number, number];
+          },
+        );
+      },
+    });
+  }
+  if (getKernel("DepthwiseConv2dNativeBackpropInput", "wasm") === undefined) {
+    registerKernel({
+      kernelName: "DepthwiseConv2dNativeBackpropInput",
+      backendName: "wasm",
+      kernelFunc: ({ inputs, attrs }) => {
+        const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+        return depthwiseBackpropInputComposite(
+          asTensor4D(dy),
+          asTensor4D(filter),
+          attrs as unknown as DepthwiseBackpropAttrs & {
+            inputShape: [number, number, number, number];
+          },
+        );
+      },
+    });
+  }
   if (getKernel("Conv2DBackpropFilter", "wasm") !== undefined) return;
   registerKernel({
     kernelName: "Conv2DBackpropFilter",

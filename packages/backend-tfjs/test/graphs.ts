@@ -75,6 +75,7 @@ export function everyOpGraph(classes = 3, name = "every_op"): Graph {
     { name: "sum2", op: "add", inputs: ["fc_b", "fc_gap"] },
     ...ISSUE12_OPS,
     { name: "sum3", op: "add", inputs: ["sum2", "fc_silu"] },
+    ...convFamilyLayers("input_1", "sum3"),
   ]);
 }
 
@@ -128,6 +129,80 @@ export function issue12Graph(classes = 3, name = "issue12"): Graph {
     { name: "relu1", op: "activation", attrs: { activation: "relu" } },
     ...ISSUE12_OPS,
   ]);
+}
+
+/**
+ * The conv family (issue 12), a branch from `from` ending in a [5] vector added to `into`: every
+ * option tfjs-layers 4.22 lacks and rsc's subclasses add (groups, output_padding, dilated
+ * transpose, half-pixel bilinear, keepdims) beside the stock configurations.
+ */
+function convFamilyLayers(from: string, into?: string): LayerDescription[] {
+  return [
+    {
+      name: "dw",
+      op: "depthwise_conv2d",
+      attrs: { kernel_size: 3, strides: 2, padding: "same", depth_multiplier: 2 },
+      inputs: [from],
+    },
+    {
+      name: "sep",
+      op: "separable_conv2d",
+      attrs: { filters: 4, kernel_size: 3, padding: "same", dilation_rate: 2, activation: "relu" },
+    },
+    { name: "grouped", op: "conv2d", attrs: { filters: 4, kernel_size: 3, groups: 2 } },
+    { name: "up_n", op: "up_sampling2d", attrs: { size: 2 } },
+    {
+      name: "up_b",
+      op: "up_sampling2d",
+      attrs: { size: [1, 2], interpolation: "bilinear" },
+      inputs: ["grouped"],
+    },
+    {
+      name: "crop",
+      op: "cropping2d",
+      attrs: {
+        cropping: [
+          [1, 0],
+          [2, 1],
+        ],
+      },
+    },
+    {
+      name: "tconv",
+      op: "conv2d_transpose",
+      attrs: { filters: 3, kernel_size: 3, strides: 2, padding: "same" },
+    },
+    {
+      name: "tconv_op",
+      op: "conv2d_transpose",
+      attrs: { filters: 3, kernel_size: 2, strides: 3, output_padding: [1, 2] },
+      inputs: ["up_n"],
+    },
+    {
+      name: "tconv_d",
+      op: "conv2d_transpose",
+      attrs: { filters: 3, kernel_size: 3, dilation_rate: 2 },
+      inputs: ["crop"],
+    },
+    { name: "gmp_k", op: "global_max_pooling2d", attrs: { keepdims: true }, inputs: ["tconv"] },
+    {
+      name: "gap_k",
+      op: "global_average_pooling2d",
+      attrs: { keepdims: true },
+      inputs: ["tconv_op"],
+    },
+    { name: "pooled", op: "add", inputs: ["gmp_k", "gap_k"] },
+    { name: "gmp", op: "global_max_pooling2d", inputs: ["pooled"] },
+    { name: "gmp_d", op: "global_max_pooling2d", inputs: ["tconv_d"] },
+    { name: "conv_feats", op: "add", inputs: ["gmp", "gmp_d"] },
+    { name: "fc_conv", op: "dense", attrs: { units: 5 } },
+    ...(into === undefined ? [] : [{ name: "sum_conv", op: "add", inputs: [into, "fc_conv"] }]),
+  ];
+}
+
+/** The conv family alone as a classifier (16x16x3 -> conv family branch -> softmax), for training tests. */
+export function convFamilyGraph(classes = 3): Graph {
+  return classifier("conv_family", classes, convFamilyLayers("input_1"));
 }
 
 /** A tiny conv net for training tests: 16x16x3 -> conv -> bn -> relu -> pool -> dense softmax. */

@@ -91,6 +91,7 @@ export const DIAGNOSTIC_CODES = {
   RSC307: "attributes that cannot be combined (e.g. strides > 1 with dilation_rate > 1)",
   RSC308: "reshape target_shape does not hold the input's elements (counts differ, or two -1)",
   RSC309: "permute dims are not a permutation of 1..rank",
+  RSC310: "conv groups do not divide the input channels or filters",
   RSC400: "op (or op configuration) has no lowering in this backend",
   RSC401: "weights do not match the model (missing, extra or wrong-shaped)",
   RSC500: "a data, weights or model file cannot be read or is malformed",

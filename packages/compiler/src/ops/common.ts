@@ -13,6 +13,38 @@ export const positivePair: JsonSchema = {
   oneOf: [positiveInt, { type: "array", items: positiveInt, minItems: 2, maxItems: 2 }],
 };
 
+/** A non-negative integer or a `[height, width]` pair of them. */
+export const nonNegativePair: JsonSchema = {
+  oneOf: [nonNegativeInt, { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 }],
+};
+
+/**
+ * `3`, `[h, w]` or `[[top, bottom], [left, right]]` non-negative pixels, as Keras's
+ * ZeroPadding2D and Cropping2D take them.
+ */
+export const sidesSchema: JsonSchema = {
+  oneOf: [
+    nonNegativeInt,
+    { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 },
+    {
+      type: "array",
+      items: { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 },
+      minItems: 2,
+      maxItems: 2,
+    },
+  ],
+};
+
+/** Expands a {@link sidesSchema} value to `[[top, bottom], [left, right]]`. */
+export function toSides(value: unknown): readonly [Pair, Pair] {
+  if (typeof value === "number") return [[value, value] as Pair, [value, value] as Pair];
+  const [a, b] = value as unknown[];
+  if (typeof a === "number") return [[a, a] as Pair, [b as number, b as number] as Pair];
+  const [t, bt] = a as number[];
+  const [l, r] = b as number[];
+  return [[t!, bt!] as Pair, [l!, r!] as Pair];
+}
+
 /** `valid` or `same`. */
 export const paddingSchema: JsonSchema = { enum: ["valid", "same"] };
 

@@ -29,7 +29,8 @@ export type InferResult =
         | "RSC305"
         | "RSC307"
         | "RSC308"
-        | "RSC309";
+        | "RSC309"
+        | "RSC310";
       readonly message: string;
       /** Attribute to point at (e.g. `kernel_size`); the layer itself when absent, `from` for inputs. */
       readonly attr?: string;

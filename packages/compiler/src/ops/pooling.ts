@@ -1,4 +1,4 @@
-/** MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D. */
+/** MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D. */
 import type { Shape } from "../tensor.js";
 import {
   imageInput,
@@ -78,25 +78,52 @@ export const averagePooling2dOp = windowPoolingOp(
   "Average pooling over height and width; strides default to pool_size.",
 );
 
-/** Attributes of `global_average_pooling2d`: none. */
-export type GlobalAveragePooling2dAttrs = Record<string, never>;
+/** Attributes of `global_average_pooling2d` and `global_max_pooling2d` (Keras's names). */
+export interface GlobalPooling2dAttrs {
+  /**
+   * Keep height and width as size-1 axes: `[1, 1, c]` instead of `[c]`. Absent means false: left
+   * out of the IR at its default, so specs written before `keepdims` keep their canonical form.
+   */
+  readonly keepdims?: true;
+}
 
-/** `global_average_pooling2d`: mean over height and width, `[h, w, c]` to `[c]`. */
-export const globalAveragePooling2dOp: OpDef<
+const globalDefaults = { keepdims: false } as const;
+
+/** Average and max global pooling differ only in the reduction. */
+function globalPoolingOp<K extends "global_average_pooling2d" | "global_max_pooling2d">(
+  op: K,
+  kerasClass: string,
+  doc: string,
+): OpDef<K, GlobalPooling2dAttrs> {
+  return {
+    op,
+    kerasClass,
+    doc,
+    attrs: { properties: { keepdims: { type: "boolean" } } },
+    defaults: globalDefaults,
+    arity: { min: 1, max: 1 },
+    normalize: (raw) =>
+      withDefaults(raw, globalDefaults)["keepdims"] === true ? { keepdims: true } : {},
+    infer(inputs, a) {
+      const x = imageInput(inputs, op);
+      if (isError(x)) return x;
+      const c = (x as Shape)[2]!;
+      return { ok: true, shape: a.keepdims ? [1, 1, c] : [c] };
+    },
+    params: () => [],
+  };
+}
+
+/** `global_average_pooling2d: { keepdims: false }`: mean over height and width, `[h, w, c]` to `[c]`. */
+export const globalAveragePooling2dOp = globalPoolingOp(
   "global_average_pooling2d",
-  GlobalAveragePooling2dAttrs
-> = {
-  op: "global_average_pooling2d",
-  kerasClass: "GlobalAveragePooling2D",
-  doc: "Mean over height and width: [h, w, c] -> [c].",
-  attrs: { properties: {} },
-  defaults: {},
-  arity: { min: 1, max: 1 },
-  normalize: () => ({}),
-  infer(inputs) {
-    const x = imageInput(inputs, "global_average_pooling2d");
-    if (isError(x)) return x;
-    return { ok: true, shape: [(x as Shape)[2]!] };
-  },
-  params: () => [],
-};
+  "GlobalAveragePooling2D",
+  "Mean over height and width: [h, w, c] -> [c] ([1, 1, c] with keepdims).",
+);
+
+/** `global_max_pooling2d: { keepdims: false }`: max over height and width, `[h, w, c]` to `[c]`. */
+export const globalMaxPooling2dOp = globalPoolingOp(
+  "global_max_pooling2d",
+  "GlobalMaxPooling2D",
+  "Max over height and width: [h, w, c] -> [c] ([1, 1, c] with keepdims).",
+);

@@ -4,15 +4,21 @@
  * family entry plus one line here.
  */
 import { activationOp, eluOp, leakyReLUOp, reLUOp } from "./activation.js";
-import { conv2dOp } from "./conv.js";
+import { conv2dOp, conv2dTransposeOp, depthwiseConv2dOp, separableConv2dOp } from "./conv.js";
 import { denseOp, dropoutOp, flattenOp } from "./core.js";
 import { inputOp } from "./input.js";
 import { addOp, averageOp, concatenateOp, maximumOp, multiplyOp, subtractOp } from "./merge.js";
 import { batchNormalizationOp, layerNormalizationOp } from "./normalization.js";
 import type { OpDef } from "./op-def.js";
 import { zeroPadding2dOp } from "./padding.js";
-import { averagePooling2dOp, globalAveragePooling2dOp, maxPooling2dOp } from "./pooling.js";
+import {
+  averagePooling2dOp,
+  globalAveragePooling2dOp,
+  globalMaxPooling2dOp,
+  maxPooling2dOp,
+} from "./pooling.js";
 import { normalizationOp, rescalingOp } from "./preprocessing.js";
+import { cropping2dOp, upSampling2dOp } from "./resampling.js";
 import { permuteOp, reshapeOp } from "./reshaping.js";
 
 /** Checks that every entry is keyed by its own op name. */
@@ -47,6 +53,13 @@ const REGISTRY = registry({
   re_lu: reLUOp,
   leaky_relu: leakyReLUOp,
   elu: eluOp,
+  // Conv family (issue 12 item 1).
+  depthwise_conv2d: depthwiseConv2dOp,
+  separable_conv2d: separableConv2dOp,
+  conv2d_transpose: conv2dTransposeOp,
+  up_sampling2d: upSampling2dOp,
+  cropping2d: cropping2dOp,
+  global_max_pooling2d: globalMaxPooling2dOp,
 });
 
 /** Every op name of the registry. */
