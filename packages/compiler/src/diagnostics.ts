@@ -5,6 +5,7 @@
  * Codes are registered once, here. Ranges: RSC1xx parse and schema, RSC2xx expansion and names,
  * RSC3xx shapes, RSC4xx backends, RSC5xx data and weights files.
  */
+import { safeText } from "./safe-text.js";
 
 /** How bad a diagnostic is; only `error` makes a command fail. */
 export type Severity = "error" | "warning" | "note";
@@ -77,6 +78,9 @@ export const DIAGNOSTIC_CODES = {
   RSC212: "block defined twice, or named like an op or keyword",
   RSC213: "block template nested too deeply (recursive template)",
   RSC214: "bad stage range (`over:`)",
+  RSC215: "an import resolves outside the project folder",
+  RSC216: "an import path is absolute",
+  RSC217: "imports nested too deeply, or too many files",
   RSC300: "shapes do not match",
   RSC301: "kernel or pool window larger than its input",
   RSC302: "size must be positive",
@@ -131,7 +135,10 @@ export interface ErrorDetails {
 
 /**
  * An error at `loc`. `hint` is set only when given, and `related` (the given places, then one
- * note per call site) only when there is one.
+ * note per call site) only when there is one. Every text field (message, hint, file names,
+ * related messages) goes through {@link safeText}: messages quote spec text, and no spec may
+ * write control sequences to a reviewer's terminal or forge a diagnostic line. This is the one
+ * place diagnostics are made; build every diagnostic with it.
  */
 export function locatedError(
   code: DiagnosticCode,
@@ -139,15 +146,22 @@ export function locatedError(
   loc: SourceLocation,
   details: ErrorDetails = {},
 ): Diagnostic {
-  const related = [...(details.related ?? []), ...callSiteNotes(details.callSites ?? [])];
+  const related = [...(details.related ?? []), ...callSiteNotes(details.callSites ?? [])].map(
+    (r) => ({
+      file: safeText(r.file, Number.POSITIVE_INFINITY),
+      line: r.line,
+      column: r.column,
+      message: safeText(r.message),
+    }),
+  );
   return {
     severity: "error",
     code,
-    message,
-    file: loc.file,
+    message: safeText(message),
+    file: safeText(loc.file, Number.POSITIVE_INFINITY),
     line: loc.line,
     column: loc.column,
-    ...(details.hint === undefined ? {} : { hint: details.hint }),
+    ...(details.hint === undefined ? {} : { hint: safeText(details.hint) }),
     ...(related.length > 0 ? { related } : {}),
   };
 }

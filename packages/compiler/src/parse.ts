@@ -3,7 +3,12 @@
  * files, alias bombs and prototype-polluting keys before anything else sees the document.
  */
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
-import type { Diagnostic, DiagnosticCode, SourceLocation } from "./diagnostics.js";
+import {
+  type Diagnostic,
+  type DiagnosticCode,
+  locatedError,
+  type SourceLocation,
+} from "./diagnostics.js";
 import type { LEntry, LNode } from "./located.js";
 
 /** Most aliases (`*name`) one document may use; more is treated as an alias bomb. */
@@ -28,7 +33,7 @@ function error(
   loc: SourceLocation,
   hint?: string,
 ): Diagnostic {
-  return { severity: "error", code, message, ...loc, ...(hint === undefined ? {} : { hint }) };
+  return locatedError(code, message, loc, hint === undefined ? {} : { hint });
 }
 
 /** Decodes bytes as UTF-8 text, or returns a diagnostic for a binary file. */
