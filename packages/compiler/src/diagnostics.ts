@@ -52,17 +52,19 @@ export const DIAGNOSTIC_CODES = {
   RSC100: "a spec file cannot be read, or is binary or not UTF-8 text",
   RSC101: "malformed YAML",
   RSC102: "the file is empty",
-  RSC103: "YAML alias expansion too large (alias bomb)",
+  RSC103:
+    "YAML document too large: more than 2,000,000 values, or aliases expanding past 100,000 values (alias bomb)",
   RSC104:
     "a value has the wrong type (also a mapping where a value belongs, an interpolated seed out of range)",
   RSC105: "unknown key",
   RSC106: "a required field is missing (also a model without `layers:` or an input)",
   RSC107:
-    "a value is out of range or not allowed (also model keys in a block library, `from`/`as` as a block parameter)",
+    "a value is out of range or not allowed (also a number that is not finite, model keys in a block library, `from`/`as` as a block parameter)",
   RSC108: "unknown op or block",
   RSC109: "unsupported format version",
   RSC110: "forbidden key (prototype pollution)",
   RSC111: "duplicate key in a mapping",
+  RSC112: "YAML nested too deeply (more than 100 levels, or more than the parser can take)",
   RSC200: "an imported file cannot be read",
   RSC201: "import cycle",
   RSC202: "undefined name in an interpolation",
@@ -73,7 +75,8 @@ export const DIAGNOSTIC_CODES = {
   RSC207: "duplicate layer name",
   RSC208: "reference to a layer that does not exist",
   RSC209: "cycle in the layer graph",
-  RSC210: "expansion too large (repeat count, range length or layer limit)",
+  RSC210:
+    "expansion too large (repeat count, range length, layer limit, the expansion work budget, or an interpolated value's size)",
   RSC211: "bad --set override",
   RSC212: "block defined twice, or named like an op or keyword",
   RSC213: "block template nested too deeply (recursive template)",

@@ -17,7 +17,15 @@ import {
   type SourceLocation,
 } from "./diagnostics.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
-import { ExprError, interpolate, type Scope, type Value, valueTypeName } from "./expr.js";
+import {
+  ExprError,
+  interpolate,
+  MAX_VALUE_SIZE,
+  type Scope,
+  type Value,
+  valueSize,
+  valueTypeName,
+} from "./expr.js";
 import type { LoadResult } from "./load.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
 import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
@@ -35,6 +43,15 @@ const MAX_LAYERS = 100_000;
 
 /** Deepest template nesting (a template calling itself hits this). */
 const MAX_CALL_DEPTH = 32;
+
+/**
+ * Most work one expansion may do, in steps: each layer item visited, each repeat or stage
+ * iteration, each value evaluated, plus the size of each interpolated value
+ * ({@link valueSize}), and for each block call its depth and number of parameters and names. Bounds what the layer limit cannot: nested repeats around bodies that
+ * emit nothing, templates that fan out to empty blocks, huge values copied into many layers.
+ * A model at the layer limit takes about a tenth of it.
+ */
+export const MAX_EXPANSION_STEPS = 10_000_000;
 
 /** Inputs of {@link expandSpec} besides the loaded documents. */
 export interface ExpandOptions {
@@ -92,6 +109,8 @@ class Expander {
   private defaults = new Map<string, Map<string, LocatedAttr>>();
   /** Errors the loader reported. */
   private readonly loadErrors: number;
+  /** Steps taken, counted against MAX_EXPANSION_STEPS. */
+  private steps = 0;
 
   constructor(
     private readonly loaded: LoadResult,
@@ -103,6 +122,19 @@ class Expander {
   /** Records an error (code, message, place, then hint, related places and call sites). */
   private error(...args: Parameters<typeof locatedError>): void {
     this.diagnostics.push(locatedError(...args));
+  }
+
+  /** Counts `n` steps of work at `loc`; past the budget, reports RSC210 and stops expanding. */
+  private work(n: number, loc: SourceLocation, callSites: readonly CallSite[]): void {
+    this.steps += n;
+    if (this.steps <= MAX_EXPANSION_STEPS) return;
+    this.error(
+      "RSC210",
+      `expanding the model takes more than ${MAX_EXPANSION_STEPS.toLocaleString("en-US")} steps (nested repeats or templates that fan out?)`,
+      loc,
+      { callSites },
+    );
+    throw new Abort();
   }
 
   /** True when errors beyond the schema errors expansion went on past have been reported. */
@@ -265,13 +297,18 @@ class Expander {
 
   /** Evaluates a YAML value, interpolating strings. Reports and returns undefined on error. */
   private value(node: LNode, scope: Scope, callSites: readonly CallSite[]): Value | undefined {
+    this.work(1, node.loc, callSites);
     if (node.kind === "scalar") {
       if (typeof node.value !== "string") return node.value === null ? undefined : node.value;
       try {
-        return interpolate(node.value, scope);
+        const v = interpolate(node.value, scope);
+        this.work(valueSize(v), node.loc, callSites);
+        return v;
       } catch (e) {
         if (!(e instanceof ExprError)) throw e;
-        if (e.kind === "undefined-name") {
+        if (e.kind === "too-large") {
+          this.error("RSC210", e.message, node.loc, { callSites });
+        } else if (e.kind === "undefined-name") {
           const guess = closest(e.undefinedName!, scope.names());
           this.error("RSC202", `${e.message} in '${node.value}'`, node.loc, {
             callSites,
@@ -284,10 +321,23 @@ class Expander {
     if (node.kind === "seq") {
       const items: Value[] = [];
       let ok = true;
+      let size = 1;
       for (const item of node.items) {
         const v = this.value(item, scope, callSites);
         if (v === undefined) ok = false;
-        else items.push(v);
+        else {
+          items.push(v);
+          size += valueSize(v);
+        }
+      }
+      if (ok && size > MAX_VALUE_SIZE) {
+        this.error(
+          "RSC210",
+          `a list of size ${size.toLocaleString("en-US")} is larger than the limit of ${MAX_VALUE_SIZE.toLocaleString("en-US")} (characters and list items)`,
+          node.loc,
+          { callSites },
+        );
+        return undefined;
       }
       return ok ? items : undefined;
     }
@@ -402,6 +452,7 @@ class Expander {
     prev: LayerRef | undefined,
     depth: number,
   ): LayerRef | undefined {
+    this.work(1, item.loc, frame.callSites);
     const parts = itemParts(item);
     if (parts === undefined) return prev;
     const { key, body, loc } = parts;
@@ -617,6 +668,7 @@ class Expander {
     const varName = varNode?.kind === "scalar" ? String(varNode.value) : "i";
     let out = this.itemInput(body, frame, prev);
     for (let i = 0; i < times; i++) {
+      this.work(1, timesNode.loc, frame.callSites);
       const scope = new MapScope(frame.scope).set(varName, i);
       out = this.expandSeq(get(body, "layers") as LSeq, { ...frame, scope }, out, depth);
     }
@@ -639,6 +691,7 @@ class Expander {
     if (items === undefined) return { kind: "poison" };
     let out = this.itemInput(body, frame, prev);
     for (const [i, item] of items.entries()) {
+      this.work(1, loc, frame.callSites);
       const scope = new MapScope(frame.scope).set(varName, item);
       const args = new Map<string, Argument>();
       let ok = true;
@@ -704,6 +757,8 @@ class Expander {
       { file: loc.file, line: loc.line, column: loc.column, block: block.name },
       ...frame.callSites,
     ];
+    // A call costs about one step per call site it copies and per parameter it binds.
+    this.work(callSites.length + block.params.size + block.names.length, loc, frame.callSites);
     if (depth >= MAX_CALL_DEPTH) {
       this.error(
         "RSC213",
