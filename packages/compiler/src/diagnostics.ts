@@ -84,6 +84,7 @@ export const DIAGNOSTIC_CODES = {
   RSC215: "an import resolves outside the project folder",
   RSC216: "an import path is absolute",
   RSC217: "imports nested too deeply, or too many files",
+  RSC218: "a name is too long (more than 256 characters)",
   RSC300: "shapes do not match",
   RSC301: "kernel or pool window larger than its input",
   RSC302: "size must be positive",
@@ -92,6 +93,8 @@ export const DIAGNOSTIC_CODES = {
   RSC305: "axis out of range or not supported by the op",
   RSC306: "weight tensor too large (more than 2^32 values)",
   RSC307: "attributes that cannot be combined (e.g. strides > 1 with dilation_rate > 1)",
+  RSC308: "a tensor dimension is too large (more than 2^31 - 1)",
+  RSC309: "the model has more parameters in total than can be built (more than 2^32)",
   RSC400: "op (or op configuration) has no lowering in this backend",
   RSC401: "weights do not match the model (missing, extra or wrong-shaped)",
   RSC500: "a data, weights or model file cannot be read or is malformed",
@@ -199,11 +202,22 @@ function levenshtein(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Longest word (and candidate) a "did you mean" hint compares: the distance costs their product. */
+const MAX_HINT_WORD = 64;
+
+/** Most candidates one hint compares (a model can have 100,000 layer names). */
+const MAX_HINT_CANDIDATES = 10_000;
+
 /** The closest candidate to `word` within a small edit distance, for "did you mean" hints. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > MAX_HINT_WORD) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let compared = 0;
   for (const c of candidates) {
+    // Lengths that differ by the distance to beat cannot beat it.
+    if (Math.abs(c.length - word.length) >= bestDistance) continue;
+    if (++compared > MAX_HINT_CANDIDATES) break;
     const d = levenshtein(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) {
       best = c;

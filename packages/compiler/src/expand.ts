@@ -28,6 +28,7 @@ import {
 } from "./expr.js";
 import type { LoadResult } from "./load.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
+import { MAX_NAME_LENGTH } from "./naming.js";
 import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
 import type { OpName } from "./ops/types.js";
 import { applyOverrides, type DeclaredParam } from "./overrides.js";
@@ -172,6 +173,14 @@ class Expander {
     this.defaults = this.layerDefaults(root, scope);
     const seed = this.modelSeed(root, scope);
     const name = modelName(root, file);
+    if (name.length > MAX_NAME_LENGTH) {
+      const at = get(root, "name")?.loc ?? root.loc;
+      this.error(
+        "RSC218",
+        `the model name is ${name.length.toLocaleString("en-US")} characters long; a name may have at most ${MAX_NAME_LENGTH}`,
+        at,
+      );
+    }
     const frame: Frame = { scope, labels: new Map(), callSites: [] };
     const inputs = inputDeclarations(root);
     const prev = this.expandInputs(inputs, scope);
