@@ -478,6 +478,14 @@ class Expander {
       );
     }
     if (isOpName(key)) return this.expandLayer(key, body, loc, frame, prev);
+    if ((STRUCTURAL_KEYS as readonly string[]).includes(key) && !isMap(body)) {
+      // A bare `- stage` passes the schema as a string item (a block call may be bare).
+      const needs = key === "stage" ? "use, over" : key === "repeat" ? "times, layers" : "layers";
+      this.error("RSC106", `'${key}' needs a mapping: ${key}: { ${needs} }`, loc, {
+        callSites: frame.callSites,
+      });
+      return { kind: "poison" };
+    }
     if (key === "group") return this.expandGroup(body as LMap, frame, prev, depth);
     if (key === "repeat") return this.expandRepeat(body as LMap, frame, prev, depth);
     if (key === "stage") return this.expandStage(body as LMap, loc, frame, prev, depth);
