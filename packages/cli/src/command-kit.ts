@@ -103,23 +103,17 @@ export function specRoot(spec: string, root: string | undefined): string {
   }
 }
 
-/**
- * The compiler's options for `spec` from the common flags. `root` and `maxFileBytes` are the
- * compiler options added in parallel (issue 11); until they are on this branch the object type is
- * widened here, and the compiler ignores what it does not know.
- */
+/** The compiler's options for `spec` from the common flags (`--set`, `--root`, `--max-file-size`). */
 export function compileOptions(
   spec: string,
   flags: SpecFlags,
   extra: { readonly set?: Readonly<Record<string, string>>; readonly root?: string } = {},
 ): CompileOptions {
-  // compiler option added in parallel: CompileOptions.root and CompileOptions.maxFileBytes.
-  const options: CompileOptions & { readonly root: string; readonly maxFileBytes: number } = {
+  return {
     set: extra.set ?? parseSet(flags.set),
     root: extra.root ?? specRoot(spec, flags.root),
     maxFileBytes: flags.maxFileSize ?? DEFAULT_MAX_FILE_BYTES,
   };
-  return options;
 }
 
 /** Fails with exit 2 when a path cannot be read (a missing root spec is an I/O error, not a spec error). */

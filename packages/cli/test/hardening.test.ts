@@ -185,7 +185,11 @@ describe("everything printed is escaped", () => {
       expect(text.stderr).toContain("evil\\u001b]0;pwned\\u0007\\u009b2J\\u2028x\\ny.yaml");
       const json = await rsc([...args, "--json"]);
       expect(json.stdout).not.toMatch(RAW_CONTROL);
-      expect(JSON.stringify(JSON.parse(json.stdout))).toContain("evil\\u001b]0;pwned");
+      // The compiler escapes its diagnostics' text at the source (a literal `\u001b` in the
+      // value); the CLI's own messages keep the character, which JSON escapes. Either way no raw
+      // control character reaches the terminal, and the name stays recognisable.
+      const envelope = JSON.stringify(JSON.parse(json.stdout));
+      expect(envelope).toMatch(/evil\\(\\)?u001b\]0;pwned/);
     }
   });
 });

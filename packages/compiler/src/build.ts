@@ -17,7 +17,7 @@ import {
 } from "./diagnostics.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
 import type { Graph, Node } from "./ir.js";
-import { DefaultNamer } from "./naming.js";
+import { DefaultNamer, MAX_NAME_LENGTH } from "./naming.js";
 import { OPS } from "./ops/registry.js";
 import { nameParams, type OpDef } from "./ops/types.js";
 import { type Shape, shapeSize } from "./tensor.js";
@@ -43,7 +43,24 @@ interface BuildState {
   readonly byName: Map<string, number>;
   /** Resolved input ids by layer id. */
   readonly inputs: number[][];
+  /** "Did you mean" hints computed so far (at most MAX_HINTS). */
+  hints: number;
 }
+
+/**
+ * Largest tensor dimension: backends index dimensions with 32-bit signed integers (tfjs, ONNX
+ * runtimes), and a larger one is a typo or an attack (`shape: [1e12, 8, 3]`).
+ */
+export const MAX_DIMENSION = 2 ** 31 - 1;
+
+/**
+ * Most parameters a model may have in total: 2^32 values (16 GiB as float32), what the weight
+ * generator and the backends can hold; a model past it is refused at check time, not attempted.
+ */
+export const MAX_MODEL_PARAMS = 2 ** 32;
+
+/** Most "did you mean" hints one build computes. */
+const MAX_HINTS = 200;
 
 /**
  * Builds the IR from an expanded model. With `lenient` (expansion already reported errors),
@@ -59,12 +76,14 @@ export function buildGraph(model: ExpandedModel, lenient = false): BuildResult {
     names: new Array(n),
     byName: new Map(),
     inputs: new Array(n),
+    hints: 0,
   };
   assignNames(state);
   resolveInputs(state);
   checkAttrsAndArity(state);
   const order = topologicalOrder(state);
   const nodes = inferShapes(state, order);
+  checkModelSize(state, order, nodes);
   const outputs = resolveOutputs(state, model.outputs);
   const { diagnostics } = state;
   if (diagnostics.length > 0 || lenient) return { diagnostics };
@@ -98,6 +117,16 @@ function assignNames(state: BuildState): void {
   const { layers, names, byName, failed } = state;
   for (const l of layers) {
     if (l.name === undefined) continue;
+    if (l.name.length > MAX_NAME_LENGTH) {
+      report(
+        state,
+        "RSC218",
+        `the layer name is ${l.name.length.toLocaleString("en-US")} characters long; a name may have at most ${MAX_NAME_LENGTH}`,
+        l.nameLoc ?? l.loc,
+        l,
+      );
+      failed[l.id] = 1;
+    }
     const first = byName.get(l.name);
     if (first !== undefined) {
       const f = layers[first]!;
@@ -126,7 +155,8 @@ function resolveRef(state: BuildState, ref: LayerRef, layer?: ExpandedLayer): nu
   if (ref.kind === "poison") return undefined;
   const id = state.byName.get(ref.name);
   if (id === undefined && !state.lenient) {
-    const guess = closest(ref.name, state.byName.keys());
+    // Hints cost a pass over every name: a few hundred are plenty for a reader.
+    const guess = state.hints++ < MAX_HINTS ? closest(ref.name, state.byName.keys()) : undefined;
     report(
       state,
       "RSC208",
@@ -279,6 +309,20 @@ function inferNode(
     });
     return undefined;
   }
+  const tooLong = result.shape.findIndex((d) => !Number.isSafeInteger(d) || d > MAX_DIMENSION);
+  if (tooLong >= 0) {
+    const at = l.op === "input" ? (l.attrs.get("shape")?.loc ?? l.loc) : l.loc;
+    report(
+      state,
+      "RSC311",
+      `output dimension ${tooLong} is ${result.shape[tooLong]!.toLocaleString("en-US")}; a dimension may be at most 2^31 - 1 (${MAX_DIMENSION.toLocaleString("en-US")})`,
+      at,
+      l,
+      { hint: `output shape: [${result.shape.join(", ")}]` },
+    );
+    state.failed[l.id] = 1;
+    return undefined;
+  }
   const params = nameParams(name, def.params(ins, attrs));
   // Weights are generated, held and indexed as single typed arrays: 2^32 values at most.
   const huge = params.find((p) => shapeSize(p.shape) > MAX_TENSOR_VALUES);
@@ -302,6 +346,28 @@ function inferNode(
     outputShape: result.shape,
     origin: { file: l.loc.file, line: l.loc.line, column: l.loc.column, callSites: l.callSites },
   } as Node;
+}
+
+/** The model's parameter total against MAX_MODEL_PARAMS, reported at the layer that passes it. */
+function checkModelSize(
+  state: BuildState,
+  order: readonly number[],
+  nodes: readonly (Node | undefined)[],
+): void {
+  let total = 0;
+  let first: ExpandedLayer | undefined;
+  for (const id of order) {
+    for (const p of nodes[id]?.params ?? []) total += shapeSize(p.shape);
+    if (first === undefined && total > MAX_MODEL_PARAMS) first = state.layers[id];
+  }
+  if (first === undefined) return;
+  report(
+    state,
+    "RSC312",
+    `the model has ${total.toLocaleString("en-US")} parameters; at most 2^32 (${MAX_MODEL_PARAMS.toLocaleString("en-US")}) can be built, and the total passes that at this layer`,
+    first.loc,
+    first,
+  );
 }
 
 /** Output names: the `outputs:` references, else the last layer. */

@@ -4,7 +4,7 @@
  * once. A missing weight is located at its layer (the spec line, when the model came from a spec);
  * the others at their entry in the weights file.
  */
-import type { Diagnostic, SourceLocation } from "./diagnostics.js";
+import { type Diagnostic, locatedError, type SourceLocation } from "./diagnostics.js";
 import type { Graph } from "./ir.js";
 import type { Shape } from "./tensor.js";
 import type { WeightMap } from "./weights.js";
@@ -67,14 +67,8 @@ export function checkWeights(
   source: WeightsSource,
 ): WeightsCheck {
   const diagnostics: Diagnostic[] = [];
-  const error = (message: string, where: SourceLocation): Diagnostic => ({
-    severity: "error",
-    code: "RSC401",
-    message,
-    file: where.file,
-    line: where.line,
-    column: where.column,
-  });
+  const error = (message: string, where: SourceLocation): Diagnostic =>
+    locatedError("RSC401", message, where);
   const at = (name: string): SourceLocation => ({
     file: source.file,
     ...source.locate(`"${name}"`),

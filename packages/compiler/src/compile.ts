@@ -9,21 +9,33 @@
  * Each stage is a function from one typed value to the next plus diagnostics; every diagnostic of
  * a run is returned at once.
  */
-import { readFileSync } from "node:fs";
 import { buildGraph } from "./build.js";
 import { graphHash } from "./canonical.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { expandSpec } from "./expand.js";
 import type { Graph } from "./ir.js";
 import { loadSpec } from "./load.js";
+import { DEFAULT_MAX_FILE_BYTES, readSpecFile } from "./read-file.js";
 import { unusedLayerWarnings } from "./warnings.js";
 
 /** Options of {@link compileFile} and {@link compileSource}. */
 export interface CompileOptions {
   /** `--set name=value` overrides of top-level params; values are parsed as YAML scalars/flow values. */
   readonly set?: Readonly<Record<string, string>>;
-  /** Reads an imported or root file; defaults to node:fs. Paths are resolved against the importing file. */
+  /**
+   * Reads an imported or root file; defaults to reading the disk, regular files only (see
+   * read-file.ts). Paths are resolved against the importing file.
+   */
   readonly readFile?: (path: string) => Uint8Array;
+  /**
+   * The project folder every import must stay inside (symbolic links followed), absolute or
+   * relative to the working directory; default: the git work tree that holds the root spec
+   * (found by looking for a `.git` entry, no git process), else the root spec's folder. The
+   * CLI's `--root`.
+   */
+  readonly root?: string;
+  /** Largest spec file read (root or import), in bytes; default 16 MiB. The CLI's `--max-file-size`. */
+  readonly maxFileBytes?: number;
 }
 
 /** What a compiled spec knows besides its graph. */
@@ -45,8 +57,6 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-const defaultReadFile = (path: string): Uint8Array => readFileSync(path);
-
 /** Compiles a spec file. Never throws for bad input: errors come back as diagnostics. */
 export function compileFile(path: string, options: CompileOptions = {}): CompileResult {
   return compile(path, undefined, options);
@@ -63,8 +73,14 @@ export function compileSource(
 
 /** The pipeline: load -> expand -> build, each stage's diagnostics kept, all returned at once. */
 function compile(file: string, source: string | undefined, options: CompileOptions): CompileResult {
-  const readFile = options.readFile ?? defaultReadFile;
-  const loaded = loadSpec(file, { readFile, ...(source === undefined ? {} : { source }) });
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const readFile = options.readFile ?? ((path: string) => readSpecFile(path, maxFileBytes));
+  const loaded = loadSpec(file, {
+    readFile,
+    maxFileBytes,
+    ...(options.root === undefined ? {} : { root: options.root }),
+    ...(source === undefined ? {} : { source }),
+  });
   const expanded = expandSpec(loaded, options.set ? { set: options.set } : {});
   const diagnostics = [...loaded.diagnostics, ...expanded.diagnostics];
   if (expanded.model === undefined) return { diagnostics: finish(diagnostics) };

@@ -5,6 +5,7 @@
  * Codes are registered once, here. Ranges: RSC1xx parse and schema, RSC2xx expansion and names,
  * RSC3xx shapes, RSC4xx backends, RSC5xx data and weights files.
  */
+import { safeText } from "./safe-text.js";
 
 /** How bad a diagnostic is; only `error` makes a command fail. */
 export type Severity = "error" | "warning" | "note";
@@ -51,17 +52,19 @@ export const DIAGNOSTIC_CODES = {
   RSC100: "a spec file cannot be read, or is binary or not UTF-8 text",
   RSC101: "malformed YAML",
   RSC102: "the file is empty",
-  RSC103: "YAML alias expansion too large (alias bomb)",
+  RSC103:
+    "YAML document too large: more than 2,000,000 values, or aliases expanding past 100,000 values (alias bomb)",
   RSC104:
     "a value has the wrong type (also a mapping where a value belongs, an interpolated seed out of range)",
   RSC105: "unknown key",
   RSC106: "a required field is missing (also a model without `layers:` or an input)",
   RSC107:
-    "a value is out of range or not allowed (also model keys in a block library, `from`/`as` as a block parameter)",
+    "a value is out of range or not allowed (also a number that is not finite, model keys in a block library, `from`/`as` as a block parameter)",
   RSC108: "unknown op or block",
   RSC109: "unsupported format version",
   RSC110: "forbidden key (prototype pollution)",
   RSC111: "duplicate key in a mapping",
+  RSC112: "YAML nested too deeply (more than 100 levels, or more than the parser can take)",
   RSC200: "an imported file cannot be read",
   RSC201: "import cycle",
   RSC202: "undefined name in an interpolation",
@@ -72,11 +75,16 @@ export const DIAGNOSTIC_CODES = {
   RSC207: "duplicate layer name",
   RSC208: "reference to a layer that does not exist",
   RSC209: "cycle in the layer graph",
-  RSC210: "expansion too large (repeat count, range length or layer limit)",
+  RSC210:
+    "expansion too large (repeat count, range length, layer limit, the expansion work budget, or an interpolated value's size)",
   RSC211: "bad --set override",
   RSC212: "block defined twice, or named like an op or keyword",
   RSC213: "block template nested too deeply (recursive template)",
   RSC214: "bad stage range (`over:`)",
+  RSC215: "an import resolves outside the project folder",
+  RSC216: "an import path is absolute",
+  RSC217: "imports nested too deeply, or too many files",
+  RSC218: "a name is too long (more than 256 characters)",
   RSC220:
     "a shape function reads a layer defined later (or an unnamed layer's default name, or one depending on a later layer)",
   RSC221: "warning: a layer's output feeds nothing (not an output, no layer takes it)",
@@ -92,6 +100,8 @@ export const DIAGNOSTIC_CODES = {
   RSC308: "reshape target_shape does not hold the input's elements (counts differ, or two -1)",
   RSC309: "permute dims are not a permutation of 1..rank",
   RSC310: "conv groups do not divide the input channels or filters",
+  RSC311: "a tensor dimension is too large (more than 2^31 - 1)",
+  RSC312: "the model has more parameters in total than can be built (more than 2^32)",
   RSC400: "op (or op configuration) has no lowering in this backend",
   RSC401: "weights do not match the model (missing, extra or wrong-shaped)",
   RSC500: "a data, weights or model file cannot be read or is malformed",
@@ -138,7 +148,10 @@ export interface ErrorDetails {
 
 /**
  * An error at `loc`. `hint` is set only when given, and `related` (the given places, then one
- * note per call site) only when there is one.
+ * note per call site) only when there is one. Every text field (message, hint, file names,
+ * related messages) goes through {@link safeText}: messages quote spec text, and no spec may
+ * write control sequences to a reviewer's terminal or forge a diagnostic line. This is the one
+ * place diagnostics are made; build every diagnostic with it.
  */
 export function locatedError(
   code: DiagnosticCode,
@@ -146,15 +159,22 @@ export function locatedError(
   loc: SourceLocation,
   details: ErrorDetails = {},
 ): Diagnostic {
-  const related = [...(details.related ?? []), ...callSiteNotes(details.callSites ?? [])];
+  const related = [...(details.related ?? []), ...callSiteNotes(details.callSites ?? [])].map(
+    (r) => ({
+      file: safeText(r.file, Number.POSITIVE_INFINITY),
+      line: r.line,
+      column: r.column,
+      message: safeText(r.message),
+    }),
+  );
   return {
     severity: "error",
     code,
-    message,
-    file: loc.file,
+    message: safeText(message),
+    file: safeText(loc.file, Number.POSITIVE_INFINITY),
     line: loc.line,
     column: loc.column,
-    ...(details.hint === undefined ? {} : { hint: details.hint }),
+    ...(details.hint === undefined ? {} : { hint: safeText(details.hint) }),
     ...(related.length > 0 ? { related } : {}),
   };
 }
@@ -189,11 +209,22 @@ function levenshtein(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Longest word (and candidate) a "did you mean" hint compares: the distance costs their product. */
+const MAX_HINT_WORD = 64;
+
+/** Most candidates one hint compares (a model can have 100,000 layer names). */
+const MAX_HINT_CANDIDATES = 10_000;
+
 /** The closest candidate to `word` within a small edit distance, for "did you mean" hints. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > MAX_HINT_WORD) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let compared = 0;
   for (const c of candidates) {
+    // Lengths that differ by the distance to beat cannot beat it.
+    if (Math.abs(c.length - word.length) >= bestDistance) continue;
+    if (++compared > MAX_HINT_CANDIDATES) break;
     const d = levenshtein(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) {
       best = c;

@@ -17,9 +17,18 @@ import {
   type SourceLocation,
 } from "./diagnostics.js";
 import type { ExpandedLayer, ExpandedModel, LayerRef } from "./expanded.js";
-import { ExprError, interpolate, type Scope, type Value, valueTypeName } from "./expr.js";
+import {
+  ExprError,
+  interpolate,
+  MAX_VALUE_SIZE,
+  type Scope,
+  type Value,
+  valueSize,
+  valueTypeName,
+} from "./expr.js";
 import type { LoadResult } from "./load.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
+import { MAX_NAME_LENGTH } from "./naming.js";
 import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
 import type { OpName } from "./ops/types.js";
 import { applyOverrides, type DeclaredParam } from "./overrides.js";
@@ -37,6 +46,15 @@ const MAX_LAYERS = 100_000;
 
 /** Deepest template nesting (a template calling itself hits this). */
 const MAX_CALL_DEPTH = 32;
+
+/**
+ * Most work one expansion may do, in steps: each layer item visited, each repeat or stage
+ * iteration, each value evaluated, plus the size of each interpolated value
+ * ({@link valueSize}), and for each block call its depth and number of parameters and names. Bounds what the layer limit cannot: nested repeats around bodies that
+ * emit nothing, templates that fan out to empty blocks, huge values copied into many layers.
+ * A model at the layer limit takes about a tenth of it.
+ */
+export const MAX_EXPANSION_STEPS = 10_000_000;
 
 /** Inputs of {@link expandSpec} besides the loaded documents. */
 export interface ExpandOptions {
@@ -98,6 +116,8 @@ class Expander {
   private readonly spoiltDefaults = new Map<string, "all" | ReadonlySet<string>>();
   /** Errors the loader reported. */
   private readonly loadErrors: number;
+  /** Steps taken, counted against MAX_EXPANSION_STEPS. */
+  private steps = 0;
 
   constructor(
     private readonly loaded: LoadResult,
@@ -109,6 +129,19 @@ class Expander {
   /** Records an error (code, message, place, then hint, related places and call sites). */
   private error(...args: Parameters<typeof locatedError>): void {
     this.diagnostics.push(locatedError(...args));
+  }
+
+  /** Counts `n` steps of work at `loc`; past the budget, reports RSC210 and stops expanding. */
+  private work(n: number, loc: SourceLocation, callSites: readonly CallSite[]): void {
+    this.steps += n;
+    if (this.steps <= MAX_EXPANSION_STEPS) return;
+    this.error(
+      "RSC210",
+      `expanding the model takes more than ${MAX_EXPANSION_STEPS.toLocaleString("en-US")} steps (nested repeats or templates that fan out?)`,
+      loc,
+      { callSites },
+    );
+    throw new Abort();
   }
 
   /** True when errors beyond the schema errors expansion went on past have been reported. */
@@ -146,6 +179,14 @@ class Expander {
     this.defaults = this.layerDefaults(root, scope);
     const seed = this.modelSeed(root, scope);
     const name = modelName(root, file);
+    if (name.length > MAX_NAME_LENGTH) {
+      const at = get(root, "name")?.loc ?? root.loc;
+      this.error(
+        "RSC218",
+        `the model name is ${name.length.toLocaleString("en-US")} characters long; a name may have at most ${MAX_NAME_LENGTH}`,
+        at,
+      );
+    }
     const labels = new Map<string, LayerRef>();
     const frame: Frame = { scope: this.shapes.scope(scope, labels), labels, callSites: [] };
     const inputs = inputDeclarations(root);
@@ -285,17 +326,22 @@ class Expander {
 
   /** Evaluates a YAML value, interpolating strings. Reports and returns undefined on error. */
   private value(node: LNode, scope: Scope, callSites: readonly CallSite[]): Value | undefined {
+    this.work(1, node.loc, callSites);
     if (node.kind === "scalar") {
       if (typeof node.value !== "string") return node.value === null ? undefined : node.value;
       try {
-        return interpolate(node.value, scope);
+        const v = interpolate(node.value, scope);
+        this.work(valueSize(v), node.loc, callSites);
+        return v;
       } catch (e) {
         if (e instanceof ShapeQueryError) {
           this.shapes.defer(e, node.loc, callSites);
           return undefined;
         }
         if (!(e instanceof ExprError)) throw e;
-        if (e.kind === "undefined-name") {
+        if (e.kind === "too-large") {
+          this.error("RSC210", e.message, node.loc, { callSites });
+        } else if (e.kind === "undefined-name") {
           const guess = closest(e.undefinedName!, scope.names());
           this.error("RSC202", `${e.message} in '${node.value}'`, node.loc, {
             callSites,
@@ -308,10 +354,23 @@ class Expander {
     if (node.kind === "seq") {
       const items: Value[] = [];
       let ok = true;
+      let size = 1;
       for (const item of node.items) {
         const v = this.value(item, scope, callSites);
         if (v === undefined) ok = false;
-        else items.push(v);
+        else {
+          items.push(v);
+          size += valueSize(v);
+        }
+      }
+      if (ok && size > MAX_VALUE_SIZE) {
+        this.error(
+          "RSC210",
+          `a list of size ${size.toLocaleString("en-US")} is larger than the limit of ${MAX_VALUE_SIZE.toLocaleString("en-US")} (characters and list items)`,
+          node.loc,
+          { callSites },
+        );
+        return undefined;
       }
       return ok ? items : undefined;
     }
@@ -426,6 +485,7 @@ class Expander {
     prev: LayerRef | undefined,
     depth: number,
   ): LayerRef | undefined {
+    this.work(1, item.loc, frame.callSites);
     const parts = itemParts(item);
     if (parts === undefined) return prev;
     const { key, body, loc } = parts;
@@ -442,6 +502,14 @@ class Expander {
       );
     }
     if (isOpName(key)) return this.expandLayer(key, body, loc, frame, prev);
+    if ((STRUCTURAL_KEYS as readonly string[]).includes(key) && !isMap(body)) {
+      // A bare `- stage` passes the schema as a string item (a block call may be bare).
+      const needs = key === "stage" ? "use, over" : key === "repeat" ? "times, layers" : "layers";
+      this.error("RSC106", `'${key}' needs a mapping: ${key}: { ${needs} }`, loc, {
+        callSites: frame.callSites,
+      });
+      return { kind: "poison" };
+    }
     if (key === "group") return this.expandGroup(body as LMap, frame, prev, depth);
     if (key === "repeat") return this.expandRepeat(body as LMap, frame, prev, depth);
     if (key === "stage") return this.expandStage(body as LMap, loc, frame, prev, depth);
@@ -648,6 +716,7 @@ class Expander {
     const varName = varNode?.kind === "scalar" ? String(varNode.value) : "i";
     let out = this.itemInput(body, frame, prev);
     for (let i = 0; i < times; i++) {
+      this.work(1, timesNode.loc, frame.callSites);
       const scope = new MapScope(frame.scope).set(varName, i);
       out = this.expandSeq(get(body, "layers") as LSeq, { ...frame, scope }, out, depth);
     }
@@ -670,6 +739,7 @@ class Expander {
     if (items === undefined) return { kind: "poison" };
     let out = this.itemInput(body, frame, prev);
     for (const [i, item] of items.entries()) {
+      this.work(1, loc, frame.callSites);
       const scope = new MapScope(frame.scope).set(varName, item);
       const args = new Map<string, Argument>();
       let ok = true;
@@ -737,6 +807,8 @@ class Expander {
       { file: loc.file, line: loc.line, column: loc.column, block: block.name },
       ...frame.callSites,
     ];
+    // A call costs about one step per call site it copies and per parameter it binds.
+    this.work(callSites.length + block.params.size + block.names.length, loc, frame.callSites);
     if (depth >= MAX_CALL_DEPTH) {
       this.error(
         "RSC213",

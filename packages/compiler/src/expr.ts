@@ -15,12 +15,25 @@
 /** A value an expression can produce or a spec parameter can hold. */
 export type Value = number | string | boolean | readonly Value[];
 
-/** Why an expression failed: an undefined name (RSC202) or anything else (RSC203). */
+/** Deepest nesting of one expression (parentheses, brackets, `not`, unary minus, `if`/`else`). */
+export const MAX_EXPR_DEPTH = 100;
+
+/**
+ * Largest value an expression may make, in units: a string counts its length, a list one plus
+ * the sizes of its items, anything else one. `"{l + l}"` doubling through nested templates stops
+ * here with a diagnostic instead of exhausting memory.
+ */
+export const MAX_VALUE_SIZE = 1_000_000;
+
+/**
+ * Why an expression failed: an undefined name (RSC202), a value past {@link MAX_VALUE_SIZE}
+ * (RSC210) or anything else (RSC203).
+ */
 export class ExprError extends Error {
   constructor(
     message: string,
-    /** `undefined-name` for RSC202, `syntax` / `type` for RSC203. */
-    readonly kind: "undefined-name" | "syntax" | "type",
+    /** `undefined-name` for RSC202, `too-large` for RSC210, `syntax` / `type` for RSC203. */
+    readonly kind: "undefined-name" | "syntax" | "type" | "too-large",
     /** The undefined name, for "did you mean" hints. */
     readonly undefinedName?: string,
   ) {
@@ -76,25 +89,36 @@ const OPERATORS = [
   ",",
 ];
 
+const NUMBER = /(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?/y;
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/y;
+const SPACE = /\s/y;
+
+/** The tokens of an expression, in one pass (sticky regexes: linear in the expression's length). */
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
+  const at = (re: RegExp, i: number): string | undefined => {
+    re.lastIndex = i;
+    return re.exec(src)?.[0];
+  };
   let i = 0;
   while (i < src.length) {
     const c = src[i]!;
-    if (/\s/.test(c)) {
+    if (at(SPACE, i) !== undefined) {
       i++;
       continue;
     }
-    const num = /^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?/.exec(src.slice(i));
-    if (num) {
-      out.push({ t: "num", v: Number(num[0]) });
-      i += num[0].length;
+    const num = at(NUMBER, i);
+    if (num !== undefined) {
+      const v = Number(num);
+      if (!Number.isFinite(v)) throw new ExprError(`the number ${num} is too large`, "type");
+      out.push({ t: "num", v });
+      i += num.length;
       continue;
     }
-    const id = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
-    if (id) {
-      out.push({ t: "id", v: id[0] });
-      i += id[0].length;
+    const id = at(IDENTIFIER, i);
+    if (id !== undefined) {
+      out.push({ t: "id", v: id });
+      i += id.length;
       continue;
     }
     if (c === "'" || c === '"') {
@@ -110,6 +134,43 @@ function tokenize(src: string): Token[] {
     i += op.length;
   }
   return out;
+}
+
+/** Sizes of lists already measured (lists are immutable, and shared by `l + l`). */
+const listSizes = new WeakMap<readonly Value[], number>();
+
+/** The size of a value in the units of {@link MAX_VALUE_SIZE}. */
+export function valueSize(v: Value): number {
+  if (typeof v === "string") return v.length;
+  if (!Array.isArray(v)) return 1;
+  let size = listSizes.get(v);
+  if (size === undefined) {
+    size = 1;
+    for (const item of v as readonly Value[]) size += valueSize(item);
+    listSizes.set(v, size);
+  }
+  return size;
+}
+
+/** Throws when a value of `size` would be larger than {@link MAX_VALUE_SIZE}. */
+export function checkValueSize(size: number): void {
+  if (size > MAX_VALUE_SIZE)
+    throw new ExprError(
+      `a value of size ${size.toLocaleString("en-US")} is larger than the limit of ${MAX_VALUE_SIZE.toLocaleString("en-US")} (characters and list items)`,
+      "too-large",
+    );
+}
+
+/** `v`, unless it is larger than {@link MAX_VALUE_SIZE}. */
+function bounded<V extends Value>(v: V): V {
+  checkValueSize(valueSize(v));
+  return v;
+}
+
+/** A number, unless it overflowed to ±Infinity (or became NaN). */
+function finite(v: number, src: string): number {
+  if (!Number.isFinite(v)) throw new ExprError(`'${src}' gives ${v}, not a finite number`, "type");
+  return v;
 }
 
 function show(v: Value): string {
@@ -155,13 +216,25 @@ export function evaluate(src: string, scope: Scope): Value {
     if (!isOp(v)) throw new ExprError(`expected '${v}' in '${src}'`, "syntax");
     pos++;
   };
+  let depth = 0;
+  /** Runs one nested production, at most MAX_EXPR_DEPTH deep. */
+  const nested = <T>(f: () => T): T => {
+    if (++depth > MAX_EXPR_DEPTH)
+      throw new ExprError(`the expression is nested more than ${MAX_EXPR_DEPTH} deep`, "syntax");
+    try {
+      return f();
+    } finally {
+      depth--;
+    }
+  };
   const num = (v: Value, op: string): number => {
     if (typeof v !== "number")
       throw new ExprError(`'${op}' needs numbers, got ${typeName(v)} ${show(v)}`, "type");
     return v;
   };
 
-  const expr = (): Value => {
+  const expr = (): Value => nested(exprBody);
+  const exprBody = (): Value => {
     const value = or();
     if (!isOp("if")) return value;
     pos++;
@@ -191,7 +264,7 @@ export function evaluate(src: string, scope: Scope): Value {
   const not = (): Value => {
     if (isOp("not")) {
       pos++;
-      return !truthy(not());
+      return !truthy(nested(not));
     }
     return cmp();
   };
@@ -218,9 +291,13 @@ export function evaluate(src: string, scope: Scope): Value {
       if (t?.t !== "op" || (t.v !== "+" && t.v !== "-")) return v;
       pos++;
       const r = term();
-      if (t.v === "+" && typeof v === "string" && typeof r === "string") v = v + r;
-      else if (t.v === "+" && Array.isArray(v) && Array.isArray(r)) v = [...v, ...r];
-      else v = t.v === "+" ? num(v, "+") + num(r, "+") : num(v, "-") - num(r, "-");
+      if (t.v === "+" && typeof v === "string" && typeof r === "string") {
+        checkValueSize(v.length + r.length);
+        v = v + r;
+      } else if (t.v === "+" && Array.isArray(v) && Array.isArray(r)) {
+        checkValueSize(valueSize(v) + valueSize(r) - 1);
+        v = [...v, ...r];
+      } else v = finite(t.v === "+" ? num(v, "+") + num(r, "+") : num(v, "-") - num(r, "-"), src);
     }
   };
   const term = (): Value => {
@@ -232,20 +309,22 @@ export function evaluate(src: string, scope: Scope): Value {
       const a = num(v, t.v);
       const b = num(unary(), t.v);
       if (t.v !== "*" && b === 0) throw new ExprError(`division by zero in '${src}'`, "type");
-      v =
+      v = finite(
         t.v === "*"
           ? a * b
           : t.v === "/"
             ? a / b
             : t.v === "//"
               ? Math.floor(a / b)
-              : a - b * Math.floor(a / b);
+              : a - b * Math.floor(a / b),
+        src,
+      );
     }
   };
   const unary = (): Value => {
     if (isOp("-")) {
       pos++;
-      return -num(unary(), "-");
+      return -num(nested(unary), "-");
     }
     return postfix();
   };
@@ -295,7 +374,7 @@ export function evaluate(src: string, scope: Scope): Value {
         }
       }
       expect("]");
-      return items;
+      return bounded(items);
     }
     throw new ExprError(`unexpected '${t.v}' in '${src}'`, "syntax");
   };
@@ -372,7 +451,11 @@ export function interpolate(s: string, scope: Scope): Value {
     } else if (c === "{") {
       const end = s.indexOf("}", i);
       if (end < 0) throw new ExprError(`unclosed '{' in '${s}'`, "syntax");
-      out += formatInterpolated(evaluate(s.slice(i + 1, end), scope));
+      const part = evaluate(s.slice(i + 1, end), scope);
+      // Formatting writes every item of a list: measure it before writing it.
+      checkValueSize(out.length + valueSize(part));
+      out += formatInterpolated(part);
+      checkValueSize(out.length);
       i = end + 1;
     } else if (c === "}") {
       throw new ExprError(`unmatched '}' in '${s}' (write '}}' for a literal brace)`, "syntax");

@@ -16,6 +16,7 @@ export * from "./ops/types.js";
 export * from "./passes/index.js";
 export { expandRange, MAX_RANGE_ITEMS } from "./ranges.js";
 export { describeReadError } from "./read-error.js";
+export { MAX_DIAGNOSTIC_TEXT, safeText } from "./safe-text.js";
 export { FORMAT_VERSION, SCHEMA_ID, specSchema } from "./schema.js";
 export * from "./tensor.js";
 export * from "./weights.js";

@@ -8,12 +8,20 @@
  * binary, malformed YAML, or schema errors that are not recoverable) is left out of `documents`
  * and its diagnostics say why; import cycles are reported at the import that closes them.
  */
-import { dirname, join, resolve } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, win32 } from "node:path";
 import { type Diagnostic, locatedError, type SourceLocation } from "./diagnostics.js";
 import { get, type LMap, type LNode } from "./located.js";
 import { decodeText, parseSpec } from "./parse.js";
 import { describeReadError } from "./read-error.js";
+import { checkFileSize, DEFAULT_MAX_FILE_BYTES } from "./read-file.js";
 import { validateDocument } from "./validate.js";
+
+/** Longest chain of files (the root spec, a library it imports, one that imports ...). */
+export const MAX_IMPORT_DEPTH = 32;
+
+/** Most files one spec may load, the root spec and every import. */
+export const MAX_IMPORTED_FILES = 1_000;
 
 /** Inputs of {@link loadSpec}. */
 export interface LoadOptions {
@@ -21,6 +29,28 @@ export interface LoadOptions {
   readonly readFile: (path: string) => Uint8Array;
   /** The root file's bytes or text, when the caller already has them. */
   readonly source?: string | Uint8Array;
+  /**
+   * The project folder (absolute or relative to the working directory) that every import must
+   * resolve inside, symbolic links followed; default {@link defaultProjectRoot} of the root file.
+   */
+  readonly root?: string;
+  /** Largest file read (root or import), in bytes; default 16 MiB ({@link DEFAULT_MAX_FILE_BYTES}). */
+  readonly maxFileBytes?: number;
+}
+
+/**
+ * The project folder of a root spec: the nearest folder at or above the spec's own that holds a
+ * `.git` entry (a git work tree, or a linked worktree whose `.git` is a file), else the spec's
+ * folder. Found by looking at the disk, without running git.
+ */
+export function defaultProjectRoot(file: string): string {
+  const start = dirname(resolve(file));
+  for (let dir = start; ; ) {
+    if (existsSync(join(dir, ".git"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return start;
+    dir = parent;
+  }
 }
 
 /** One document that loaded: parsed, validated (perhaps with recoverable schema errors). */
@@ -53,7 +83,32 @@ const MODEL_ONLY_KEYS = ["layers", "params", "input", "inputs", "outputs", "defa
 
 /** Loads a root spec and, recursively, its imports. Never throws for bad input. */
 export function loadSpec(file: string, options: LoadOptions): LoadResult {
-  return new Loader(options.readFile).run(file, options.source);
+  return new Loader(options, file).run(file, options.source);
+}
+
+/**
+ * `path` (absolute) with symbolic links resolved. For a path that does not exist, its nearest
+ * existing folder is resolved and the rest appended: a link to an outside folder is found even
+ * when the file named below it is missing (so "no such file" says nothing about the outside).
+ */
+function realPath(path: string): string {
+  let rest = "";
+  for (let at = path; ; ) {
+    try {
+      return join(realpathSync.native(at), rest);
+    } catch {
+      const parent = dirname(at);
+      if (parent === at) return path;
+      rest = join(basename(at), rest);
+      at = parent;
+    }
+  }
+}
+
+/** True when `path` is `folder` or below it (both absolute). */
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 class Loader {
@@ -64,8 +119,18 @@ class Loader {
   private readonly loaded = new Map<string, LMap | null>();
   private readonly brokenItems = new Set<LNode>();
   private recovered = 0;
+  private readonly readFile: (path: string) => Uint8Array;
+  private readonly maxFileBytes: number;
+  /** The project folder, absolute, and the same with symbolic links resolved. */
+  private readonly root: string;
+  private readonly realRoot: string;
 
-  constructor(private readonly readFile: (path: string) => Uint8Array) {}
+  constructor(options: LoadOptions, file: string) {
+    this.readFile = options.readFile;
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.root = resolve(options.root ?? defaultProjectRoot(file));
+    this.realRoot = realPath(this.root);
+  }
 
   run(file: string, source: string | Uint8Array | undefined): LoadResult {
     const root = this.load(file, resolve(file), source, []);
@@ -92,7 +157,10 @@ class Loader {
   ): LMap | undefined {
     if (this.loaded.has(abs)) return this.loaded.get(abs) ?? undefined;
     this.loaded.set(abs, null);
-    const bytesOrText = source ?? this.read(given, stack.length === 0, importLoc);
+    const bytesOrText =
+      source === undefined
+        ? this.read(given, stack.length === 0, importLoc)
+        : this.checkSource(source, given);
     if (bytesOrText === undefined) return undefined;
     this.files.push(given);
     const root = this.parseAndValidate(bytesOrText, given);
@@ -104,10 +172,15 @@ class Loader {
     return root;
   }
 
-  /** The file's bytes, or undefined after reporting why it cannot be read. */
+  /**
+   * The file's bytes, or undefined after reporting why it cannot be read. The size limit is
+   * checked here too, for readers other than the default one (which checks before reading).
+   */
   private read(given: string, isRoot: boolean, importLoc?: SourceLocation): Uint8Array | undefined {
     try {
-      return this.readFile(given);
+      const bytes = this.readFile(given);
+      checkFileSize(bytes.length, this.maxFileBytes);
+      return bytes;
     } catch (e) {
       const reason = describeReadError(e);
       const at = importLoc ?? { file: given, line: 1, column: 1 };
@@ -116,6 +189,19 @@ class Loader {
           ? locatedError("RSC100", `${given}: ${reason}`, at)
           : locatedError("RSC200", `import '${given}': ${reason}`, at),
       );
+      return undefined;
+    }
+  }
+
+  /** The root file's text or bytes given by the caller, when within the size limit. */
+  private checkSource(source: string | Uint8Array, given: string): string | Uint8Array | undefined {
+    const size = typeof source === "string" ? Buffer.byteLength(source) : source.length;
+    try {
+      checkFileSize(size, this.maxFileBytes);
+      return source;
+    } catch (e) {
+      const at = { file: given, line: 1, column: 1 };
+      this.diagnostics.push(locatedError("RSC100", `${given}: ${describeReadError(e)}`, at));
       return undefined;
     }
   }
@@ -153,26 +239,77 @@ class Loader {
     }
   }
 
-  /** Loads each `import:` entry, resolved against the importing file's folder. */
+  /**
+   * Loads each `import:` entry, resolved against the importing file's folder. An import must be
+   * a relative path that stays inside the project folder (also once symbolic links are
+   * followed); the chain of imports and the number of files are bounded. Refusals name only the
+   * path as written, never the resolved outside path, and read nothing from it.
+   */
   private followImports(root: LMap, given: string, abs: string, stack: readonly string[]): void {
     const imports = get(root, "import");
     if (imports?.kind !== "seq") return;
     for (const item of imports.items) {
       if (item.kind !== "scalar" || typeof item.value !== "string") continue;
-      const path = join(dirname(given), item.value);
+      const written = item.value;
+      if (isAbsolute(written) || win32.isAbsolute(written)) {
+        this.diagnostics.push(
+          locatedError(
+            "RSC216",
+            `import '${written}' is an absolute path; imports are relative to the importing file`,
+            item.loc,
+          ),
+        );
+        continue;
+      }
+      const path = join(dirname(given), written);
       const target = resolve(path);
+      if (!this.insideProject(target)) {
+        this.diagnostics.push(
+          locatedError("RSC215", `import '${written}' is outside the project folder`, item.loc, {
+            hint: "imports must stay inside the project: the git work tree that holds the root spec, else the root spec's folder (or the folder given as the project root)",
+          }),
+        );
+        continue;
+      }
       if (target === abs || stack.includes(target)) {
         this.diagnostics.push(
           locatedError(
             "RSC201",
-            `import cycle: '${item.value}' imports back into a file that imports it`,
+            `import cycle: '${written}' imports back into a file that imports it`,
             item.loc,
             { hint: [...stack, abs, target].map((p) => p.split("/").pop()).join(" -> ") },
           ),
         );
         continue;
       }
+      if (this.loaded.has(target)) continue;
+      // `stack` and the importing file come before the imported one in the chain.
+      if (stack.length + 2 > MAX_IMPORT_DEPTH) {
+        this.diagnostics.push(
+          locatedError(
+            "RSC217",
+            `import '${written}' makes a chain of more than ${MAX_IMPORT_DEPTH} files (the spec, then each import)`,
+            item.loc,
+          ),
+        );
+        continue;
+      }
+      if (this.loaded.size >= MAX_IMPORTED_FILES) {
+        this.diagnostics.push(
+          locatedError(
+            "RSC217",
+            `import '${written}': the spec loads more than ${MAX_IMPORTED_FILES} files`,
+            item.loc,
+          ),
+        );
+        return;
+      }
       this.load(path, target, undefined, [...stack, abs], item.loc);
     }
+  }
+
+  /** True when `target` (absolute) is inside the project folder, symbolic links followed. */
+  private insideProject(target: string): boolean {
+    return isInside(target, this.root) && isInside(realPath(target), this.realRoot);
   }
 }

@@ -5,6 +5,13 @@
  * spec gave explicitly: the counter skips it, as Keras does.
  */
 
+/**
+ * Longest layer or model name, in UTF-16 code units. Keras names are short
+ * (`res4b22_branch2a`); a name of millions of characters is a mistake or an attack, and every
+ * report, summary and artifact would carry it.
+ */
+export const MAX_NAME_LENGTH = 256;
+
 /** Keras's `to_snake_case`: `ZeroPadding2D` -> `zero_padding2d`, `BatchNormalization` -> `batch_normalization`. */
 export function snakeCase(name: string): string {
   return name

@@ -3,7 +3,7 @@
  * flow value and must have the kind of the parameter's default (an int for an int, a list of
  * strings for a list of strings, ...). Errors are RSC211 at the pseudo-file {@link SET_FILE}.
  */
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 import { closest, type Diagnostic, locatedError, type SourceLocation } from "./diagnostics.js";
 import { type Value, valueTypeName } from "./expr.js";
 import type { MapScope } from "./scope.js";
@@ -44,13 +44,7 @@ export function applyOverrides(
       );
       continue;
     }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text);
-    } catch {
-      parsed = undefined;
-    }
-    const v = toValue(parsed);
+    const v = toValue(parseFlowValue(text));
     const why = v === undefined ? `'${text}' is not a value` : sameKind(decl.value, v);
     if (why !== undefined || v === undefined) {
       diagnostics.push(
@@ -65,9 +59,25 @@ export function applyOverrides(
   return diagnostics;
 }
 
+/**
+ * `--set` text read as YAML, or undefined when it is not clean YAML: any error or warning (an
+ * unknown tag such as `!!js/function`, which \`yaml.parse\` would report as a process warning with
+ * a stack trace), an alias, or more than one document.
+ */
+function parseFlowValue(text: string): unknown {
+  try {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
+    return doc.toJS({ maxAliasCount: 0 });
+  } catch {
+    return undefined;
+  }
+}
+
 /** A value parsed from `--set` text, if it is one the spec language has. */
 function toValue(v: unknown): Value | undefined {
-  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (typeof v === "string" || typeof v === "boolean") return v;
   if (Array.isArray(v)) {
     const items = v.map(toValue);
     return items.every((x) => x !== undefined) ? (items as Value[]) : undefined;

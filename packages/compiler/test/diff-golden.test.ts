@@ -21,9 +21,13 @@ import {
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "_diff_");
 
-/** Compiles `file` of a case folder; origins name files relative to the folder. */
+/**
+ * Compiles `file` of a case folder; origins name files relative to the folder. Paths are read as
+ * if the working directory were the case folder, so the project root that lets the cases import
+ * `../_lib` is the working directory's parent (standing for `_diff_`).
+ */
 function compileCase(dir: string, file: string): Graph {
-  const result = compileFile(file, { readFile: (p) => readFileSync(join(dir, p)) });
+  const result = compileFile(file, { readFile: (p) => readFileSync(join(dir, p)), root: ".." });
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (result.graph === undefined || errors.length > 0) {
     throw new Error(`${dir}/${file}:\n${result.diagnostics.map(formatDiagnostic).join("\n")}`);
