@@ -79,6 +79,28 @@ function dilated(rate: readonly [number, number]): boolean {
   return rate[0] > 1 || rate[1] > 1;
 }
 
+/** The attributes every Keras sliding-window conv shares, as tfjs-layers' constructor args. */
+function convArgs(
+  name: string,
+  a: {
+    readonly kernel_size: readonly [number, number];
+    readonly strides: readonly [number, number];
+    readonly padding: "valid" | "same";
+    readonly use_bias: boolean;
+    readonly activation: ActivationName;
+  },
+) {
+  return {
+    name,
+    kernelSize: [...a.kernel_size] as [number, number],
+    strides: [...a.strides] as [number, number],
+    padding: a.padding,
+    useBias: a.use_bias,
+    activation: activation(a.activation),
+    dataFormat: "channelsLast" as const,
+  };
+}
+
 /** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
 export const TFJS_LOWERINGS: CompleteLoweringTable = {
   input() {
@@ -98,15 +120,9 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   conv2d: (node, inputs) => {
     const a = node.attrs;
     const args = {
-      name: node.name,
+      ...convArgs(node.name, a),
       filters: a.filters,
-      kernelSize: [...a.kernel_size],
-      strides: [...a.strides],
-      padding: a.padding,
       dilationRate: [...a.dilation_rate] as [number, number],
-      useBias: a.use_bias,
-      activation: activation(a.activation),
-      dataFormat: "channelsLast" as const,
       ...noInit,
     };
     // tfjs's Conv2D has no groups: the subclass adds them (and is the stock layer at groups 1).
@@ -225,15 +241,9 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   depthwise_conv2d: (node, inputs) => {
     const a = node.attrs;
     const args = {
-      name: node.name,
-      kernelSize: [...a.kernel_size] as [number, number],
-      strides: [...a.strides] as [number, number],
-      padding: a.padding,
+      ...convArgs(node.name, a),
       depthMultiplier: a.depth_multiplier,
       dilationRate: [...a.dilation_rate] as [number, number],
-      useBias: a.use_bias,
-      activation: activation(a.activation),
-      dataFormat: "channelsLast" as const,
       depthwiseInitializer: "zeros" as const,
       biasInitializer: "zeros" as const,
     };
@@ -246,16 +256,10 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   separable_conv2d: (node, inputs) => {
     const a = node.attrs;
     const args = {
-      name: node.name,
+      ...convArgs(node.name, a),
       filters: a.filters,
-      kernelSize: [...a.kernel_size],
-      strides: [...a.strides],
-      padding: a.padding,
       depthMultiplier: a.depth_multiplier,
       dilationRate: [...a.dilation_rate] as [number, number],
-      useBias: a.use_bias,
-      activation: activation(a.activation),
-      dataFormat: "channelsLast" as const,
       depthwiseInitializer: "zeros" as const,
       pointwiseInitializer: "zeros" as const,
       biasInitializer: "zeros" as const,
@@ -267,17 +271,7 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   },
   conv2d_transpose: (node, inputs) => {
     const a = node.attrs;
-    const args = {
-      name: node.name,
-      filters: a.filters,
-      kernelSize: [...a.kernel_size],
-      strides: [...a.strides],
-      padding: a.padding,
-      useBias: a.use_bias,
-      activation: activation(a.activation),
-      dataFormat: "channelsLast" as const,
-      ...noInit,
-    };
+    const args = { ...convArgs(node.name, a), filters: a.filters, ...noInit };
     const stock =
       a.output_padding === undefined && a.dilation_rate[0] === 1 && a.dilation_rate[1] === 1;
     const layer = stock
