@@ -85,6 +85,26 @@ function convWindow(
   return { x: x as Shape, h, w };
 }
 
+/** Schema of the window attributes every conv shares (in the order specs and docs list them). */
+const WINDOW_SCHEMA = {
+  kernel_size: positivePair,
+  strides: positivePair,
+  padding: paddingSchema,
+} as const;
+
+/** The window attributes every conv shares, normalised: pairs expanded (`a` has its defaults). */
+function windowAttrs(a: { readonly [attr: string]: unknown }): {
+  kernel_size: Pair;
+  strides: Pair;
+  padding: Padding;
+} {
+  return {
+    kernel_size: toPair(a["kernel_size"], [1, 1]),
+    strides: toPair(a["strides"], [1, 1]),
+    padding: a["padding"] as Padding,
+  };
+}
+
 function glorot(suffix: string, shape: Shape): ParamTemplate {
   return { suffix, shape, initializer: "glorot_uniform", trainable: true };
 }
@@ -102,9 +122,7 @@ export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
   attrs: {
     properties: {
       filters: positiveInt,
-      kernel_size: positivePair,
-      strides: positivePair,
-      padding: paddingSchema,
+      ...WINDOW_SCHEMA,
       dilation_rate: positivePair,
       groups: positiveInt,
       use_bias: { type: "boolean" },
@@ -119,9 +137,7 @@ export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
     const a = withDefaults(raw, conv2dDefaults);
     return {
       filters: a["filters"] as number,
-      kernel_size: toPair(a["kernel_size"], [1, 1]),
-      strides: toPair(a["strides"], [1, 1]),
-      padding: a["padding"] as Padding,
+      ...windowAttrs(a),
       dilation_rate: toPair(a["dilation_rate"], [1, 1]),
       ...(a["groups"] === 1 ? {} : { groups: a["groups"] as number }),
       use_bias: a["use_bias"] as boolean,
@@ -179,9 +195,7 @@ export const depthwiseConv2dOp: OpDef<"depthwise_conv2d", DepthwiseConv2dAttrs> 
   doc: "Depthwise 2-D convolution (Keras DepthwiseConv2D): each input channel convolved with its own depth_multiplier filters; depthwise_kernel [kh, kw, in, depth_multiplier].",
   attrs: {
     properties: {
-      kernel_size: positivePair,
-      strides: positivePair,
-      padding: paddingSchema,
+      ...WINDOW_SCHEMA,
       depth_multiplier: positiveInt,
       dilation_rate: positivePair,
       use_bias: { type: "boolean" },
@@ -196,9 +210,7 @@ export const depthwiseConv2dOp: OpDef<"depthwise_conv2d", DepthwiseConv2dAttrs> 
   normalize(raw) {
     const a = withDefaults(raw, depthwiseDefaults);
     return {
-      kernel_size: toPair(a["kernel_size"], [1, 1]),
-      strides: toPair(a["strides"], [1, 1]),
-      padding: a["padding"] as Padding,
+      ...windowAttrs(a),
       depth_multiplier: a["depth_multiplier"] as number,
       dilation_rate: toPair(a["dilation_rate"], [1, 1]),
       use_bias: a["use_bias"] as boolean,
@@ -238,9 +250,7 @@ export const separableConv2dOp: OpDef<"separable_conv2d", SeparableConv2dAttrs> 
   attrs: {
     properties: {
       filters: positiveInt,
-      kernel_size: positivePair,
-      strides: positivePair,
-      padding: paddingSchema,
+      ...WINDOW_SCHEMA,
       depth_multiplier: positiveInt,
       dilation_rate: positivePair,
       use_bias: { type: "boolean" },
@@ -256,9 +266,7 @@ export const separableConv2dOp: OpDef<"separable_conv2d", SeparableConv2dAttrs> 
     const a = withDefaults(raw, depthwiseDefaults);
     return {
       filters: a["filters"] as number,
-      kernel_size: toPair(a["kernel_size"], [1, 1]),
-      strides: toPair(a["strides"], [1, 1]),
-      padding: a["padding"] as Padding,
+      ...windowAttrs(a),
       depth_multiplier: a["depth_multiplier"] as number,
       dilation_rate: toPair(a["dilation_rate"], [1, 1]),
       use_bias: a["use_bias"] as boolean,
@@ -352,9 +360,7 @@ export const conv2dTransposeOp: OpDef<"conv2d_transpose", Conv2dTransposeAttrs> 
   attrs: {
     properties: {
       filters: positiveInt,
-      kernel_size: positivePair,
-      strides: positivePair,
-      padding: paddingSchema,
+      ...WINDOW_SCHEMA,
       output_padding: nonNegativePair,
       dilation_rate: positivePair,
       use_bias: { type: "boolean" },
@@ -368,9 +374,7 @@ export const conv2dTransposeOp: OpDef<"conv2d_transpose", Conv2dTransposeAttrs> 
     const a = withDefaults(raw, transposeDefaults);
     return {
       filters: a["filters"] as number,
-      kernel_size: toPair(a["kernel_size"], [1, 1]),
-      strides: toPair(a["strides"], [1, 1]),
-      padding: a["padding"] as Padding,
+      ...windowAttrs(a),
       ...(a["output_padding"] === undefined
         ? {}
         : { output_padding: toPair(a["output_padding"], [0, 0]) }),
