@@ -1,6 +1,8 @@
 /** BatchNormalization and LayerNormalization over the channels (last) axis. */
+
+import type { Shape } from "../tensor.js";
 import { withDefaults } from "./common.js";
-import type { OpDef } from "./op-def.js";
+import type { InferResult, OpDef, ParamTemplate } from "./op-def.js";
 
 /** Attributes of `batch_normalization`; `axis` is -1 or the rank of the input (channels). */
 export interface BatchNormalizationAttrs {
@@ -18,6 +20,34 @@ const batchNormalizationDefaults = {
   center: true,
   scale: true,
 } as const;
+
+/** The input's shape when `axis` is its last one (-1 or its rank); RSC305 otherwise. */
+function lastAxisOnly(op: string, what: string, x: Shape, axis: number): InferResult {
+  if (axis !== -1 && axis !== x.length) {
+    return {
+      ok: false,
+      code: "RSC305",
+      message: `${op} supports only the ${what} (-1 or ${x.length}), got ${axis}`,
+      attr: "axis",
+    };
+  }
+  return { ok: true, shape: x };
+}
+
+/** Keras's affine weights of a normalization over `c`: gamma (when scale), then beta (when center). */
+function affineParams(
+  c: Shape,
+  a: { readonly scale: boolean; readonly center: boolean },
+): ParamTemplate[] {
+  return [
+    ...(a.scale
+      ? [{ suffix: "gamma", shape: c, initializer: "ones", trainable: true } as const]
+      : []),
+    ...(a.center
+      ? [{ suffix: "beta", shape: c, initializer: "zeros", trainable: true } as const]
+      : []),
+  ];
+}
 
 /**
  * `batch_normalization: { axis: -1, epsilon: 0.001, momentum: 0.99, center: true, scale: true }`.
@@ -48,27 +78,11 @@ export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizati
       scale: a["scale"] as boolean,
     };
   },
-  infer(inputs, a) {
-    const x = inputs[0]!;
-    if (a.axis !== -1 && a.axis !== x.length) {
-      return {
-        ok: false,
-        code: "RSC305",
-        message: `batch_normalization supports only the channels axis (-1 or ${x.length}), got ${a.axis}`,
-        attr: "axis",
-      };
-    }
-    return { ok: true, shape: x };
-  },
+  infer: (inputs, a) => lastAxisOnly("batch_normalization", "channels axis", inputs[0]!, a.axis),
   params(inputs, a) {
     const c = [inputs[0]!.at(-1)!];
     return [
-      ...(a.scale
-        ? [{ suffix: "gamma", shape: c, initializer: "ones", trainable: true } as const]
-        : []),
-      ...(a.center
-        ? [{ suffix: "beta", shape: c, initializer: "zeros", trainable: true } as const]
-        : []),
+      ...affineParams(c, a),
       { suffix: "moving_mean", shape: c, initializer: "zeros", trainable: false },
       { suffix: "moving_variance", shape: c, initializer: "ones", trainable: false },
     ];
@@ -113,27 +127,9 @@ export const layerNormalizationOp: OpDef<"layer_normalization", LayerNormalizati
       scale: a["scale"] as boolean,
     };
   },
-  infer(inputs, a) {
-    const x = inputs[0]!;
-    if (a.axis !== -1 && a.axis !== x.length) {
-      return {
-        ok: false,
-        code: "RSC305",
-        message: `layer_normalization supports only the last axis (-1 or ${x.length}), got ${a.axis}`,
-        attr: "axis",
-      };
-    }
-    return { ok: true, shape: x };
-  },
+  infer: (inputs, a) => lastAxisOnly("layer_normalization", "last axis", inputs[0]!, a.axis),
   params(inputs, a) {
     const c = [inputs[0]!.at(-1)!];
-    return [
-      ...(a.scale
-        ? [{ suffix: "gamma", shape: c, initializer: "ones", trainable: true } as const]
-        : []),
-      ...(a.center
-        ? [{ suffix: "beta", shape: c, initializer: "zeros", trainable: true } as const]
-        : []),
-    ];
+    return affineParams(c, a);
   },
 };
