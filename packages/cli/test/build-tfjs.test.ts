@@ -4,11 +4,11 @@
  * `rsc train` exported with `rsc build --target onnx --weights` matches it within 1e-4 in
  * onnxruntime; weights of another architecture are refused with nothing written.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileSystemHandler, selectRuntime, tf, tfl } from "@rsc/backend-tfjs";
-import { compileFile, initWeights } from "@rsc/compiler";
+import { compileFile, graphParamCounts, initWeights } from "@rsc/compiler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxAbsDiff, randomInputs, runOnnx, tfjsOutputs } from "./parity-support.js";
 import { located, root, rsc } from "./rsc-process.js";
@@ -50,6 +50,41 @@ describe("rsc build --target tfjs", () => {
       readFileSync(join(out, "group1-shard1of1.bin")),
     );
     expect(readFileSync(join(again, "model.json"))).toEqual(readFileSync(join(out, "model.json")));
+  });
+});
+
+/** Specs up to this size build and load in CI; bigger ones (VGG16, ResNet-101): bench/tfjs-parity.mjs. */
+const LOAD_LIMIT = 40_000_000;
+const specFiles = readdirSync(join(root, "specs"))
+  .filter((f) => f.endsWith(".yaml"))
+  .filter((f) => graphParamCounts(compileFile(join(root, "specs", f)).graph!).total <= LOAD_LIMIT);
+
+describe("every spec's tfjs build loads in tf.loadLayersModel", () => {
+  it("covers the family specs", () => {
+    expect(specFiles).toEqual(
+      expect.arrayContaining(["mobilenet_v2.yaml", "densenet121.yaml", "resnet50.yaml"]),
+    );
+  });
+
+  it.each(specFiles)("%s", { timeout: 120_000 }, async (file) => {
+    const spec = join(root, "specs", file);
+    const { graph } = compileFile(spec);
+    const out = join(tmp, `load-${file}`);
+    const run = await rsc(["build", spec, "--target", "tfjs", "-o", out]);
+    expect(run.stderr).not.toMatch(/error/);
+    expect(run.code).toBe(0);
+    const model = await tfl.loadLayersModel(fileSystemHandler(out));
+    try {
+      expect(model.layers.map((l) => l.name).sort()).toEqual(
+        graph!.nodes.map((n) => n.name).sort(),
+      );
+      expect(model.countParams()).toBe(graphParamCounts(graph!).total);
+      expect(model.outputs.map((o) => o.shape.slice(1))).toEqual(
+        graph!.outputs.map((name) => graph!.nodes.find((n) => n.name === name)!.outputShape),
+      );
+    } finally {
+      model.dispose();
+    }
   });
 });
 

@@ -173,4 +173,23 @@ describe("keras.applications families: totals as Keras's model.summary() reports
     expect(node(graph, "pool4_conv").outputShape).toEqual([14, 14, 512]);
     expect(node(graph, "conv5_block16_concat").outputShape).toEqual([7, 7, 1024]);
   });
+
+  it("mobilenet_v2: 3,538,984 / 3,504,872 / 34,112, expansions from the input's channels", () => {
+    const { graph } = compile("mobilenet_v2.yaml");
+    expect(graphParamCounts(graph)).toEqual({
+      total: 3_538_984,
+      trainable: 3_504_872,
+      nonTrainable: 34_112,
+    });
+    expect(graph.nodes).toHaveLength(156);
+    // Block 0 has no expansion; block 1 expands 16 channels 6 times and pads for its stride 2.
+    expect(graph.nodes.some((n) => n.name === "expanded_conv_expand")).toBe(false);
+    expect(node(graph, "block_1_expand").outputShape).toEqual([112, 112, 96]);
+    expect(node(graph, "block_1_pad").outputShape).toEqual([113, 113, 96]);
+    expect(node(graph, "block_16_project_BN").outputShape).toEqual([7, 7, 320]);
+    // Shortcuts where a block keeps its size and width: Keras's ten `block_N_add` layers.
+    expect(graph.nodes.filter((n) => n.op === "add").map((n) => n.name)).toEqual(
+      [2, 4, 5, 7, 8, 9, 11, 12, 14, 15].map((i) => `block_${i}_add`),
+    );
+  });
 });
