@@ -11,7 +11,11 @@
  * each. Afterwards the rsc model is checked with `onnx.checker.check_model(full_check=True)`
  * when python3-onnx is installed.
  *
- * Usage (after `npx tsc -b`): node bench/onnx-build.mjs [--runs 5] [--target 0.2]
+ * `--family mobilenet_v2` (or efficientnet_b0, densenet121, vgg16) measures specs/<family>.yaml
+ * against `torch.onnx.export` of torchvision's model of the same family (bench/torchvision_export.py,
+ * Debian's python3-torchvision) instead.
+ *
+ * Usage (after `npx tsc -b`): node bench/onnx-build.mjs [--runs 5] [--target 0.2] [--family resnet50]
  * Exits 1 when a target is missed, 2 when a command fails or torch is not installed.
  */
 import { spawnSync } from "node:child_process";
@@ -20,6 +24,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { REFERENCE_FAMILIES, referenceFor } from "./lib/reference.mjs";
 import { interleave, median } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,13 +32,17 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "5" },
     target: { type: "string", default: "0.2" },
-    spec: { type: "string", default: "specs/resnet50.yaml" },
+    family: { type: "string", default: "resnet50" },
   },
 });
 const runs = Number(values.runs);
 const target = Number(values.target);
 const python = "/usr/bin/python3";
-const reference = join(root, "..", "shared", "reference", "torch_resnet50.py");
+const reference = referenceFor(values.family, root);
+if (reference === undefined) {
+  console.error(`--family: one of ${REFERENCE_FAMILIES.join(", ")}`);
+  process.exit(2);
+}
 const tmp = mkdtempSync(join(tmpdir(), "rsc-bench-onnx-build-"));
 const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
@@ -41,12 +50,12 @@ const rscModel = join(tmp, "rsc.onnx");
 const torchModel = join(tmp, "torch.onnx");
 const commands = [
   {
-    label: `rsc build ${values.spec} --target onnx`,
+    label: `rsc build ${reference.spec} --target onnx`,
     argv: [
       process.execPath,
       join(root, "packages", "cli", "bin", "rsc.js"),
       "build",
-      values.spec,
+      reference.spec,
       "--target",
       "onnx",
       "-o",
@@ -54,8 +63,8 @@ const commands = [
     ],
   },
   {
-    label: "torch.onnx.export (torch_resnet50.py export)",
-    argv: [python, reference, "export", torchModel],
+    label: reference.label,
+    argv: reference.argv(torchModel),
   },
 ];
 

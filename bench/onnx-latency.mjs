@@ -6,8 +6,8 @@
  *
  * Both models are loaded in this one process with identical session options (CPU provider,
  * graphOptimizationLevel 'all', the same intra-op thread count) and run interleaved (rotating
- * who goes first) on the same random data, laid out as each model expects: NHWC [N, 64, 64, 3]
- * for rsc's (it transposes to NCHW inside), NCHW [N, 3, 64, 64] for torch's. Warm-up runs are
+ * who goes first) on the same random data, laid out as each model expects: NHWC [N, H, W, 3]
+ * for rsc's (it transposes to NCHW inside), NCHW [N, 3, H, W] for torch's. Warm-up runs are
  * not counted. Each ratio of medians comes with a 95% bootstrap interval.
  *
  * A third model is timed alongside as a control: rsc's own model with its input Transpose taken
@@ -17,8 +17,12 @@
  * pads, fused activation), and onnxruntime's profiler gives the input Transpose's share of rsc's
  * node time, a finer figure than wall times.
  *
+ * `--family mobilenet_v2` (or efficientnet_b0, densenet121, vgg16) times specs/<family>.yaml
+ * against torchvision's model of the same family at 224x224 (bench/torchvision_export.py).
+ *
  * Usage (after `npx tsc -b`): node bench/onnx-latency.mjs [--runs 30] [--batches 1,32] [--threads 0]
- *   [--rsc build/resnet50.onnx] [--torch torch.onnx]   (both are built/exported when not given)
+ *   [--family resnet50] [--rsc build/resnet50.onnx] [--torch torch.onnx]   (both are built/exported
+ *   when not given)
  * Exits 1 when a ratio is above 1.00, 2 when a model cannot be built or loaded.
  */
 import { spawnSync } from "node:child_process";
@@ -28,6 +32,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { REFERENCE_FAMILIES, referenceFor } from "./lib/reference.mjs";
 import { interleavedOrder, median, ratioInterval } from "./lib/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,8 +44,15 @@ const { values } = parseArgs({
     rsc: { type: "string" },
     torch: { type: "string" },
     target: { type: "string", default: "1.0" },
+    family: { type: "string", default: "resnet50" },
   },
 });
+const reference = referenceFor(values.family, root);
+if (reference === undefined) {
+  console.error(`--family: one of ${REFERENCE_FAMILIES.join(", ")}`);
+  process.exit(2);
+}
+const size = reference.size;
 const runs = Number(values.runs);
 const batches = values.batches.split(",").map(Number);
 const threads = Number(values.threads);
@@ -68,7 +80,7 @@ if (!values.rsc)
       process.execPath,
       join(root, "packages/cli/bin/rsc.js"),
       "build",
-      "specs/resnet50.yaml",
+      reference.spec,
       "-t",
       "onnx",
       "-o",
@@ -76,16 +88,7 @@ if (!values.rsc)
     ],
     "rsc build",
   );
-if (!values.torch)
-  run(
-    [
-      "/usr/bin/python3",
-      join(root, "..", "shared", "reference", "torch_resnet50.py"),
-      "export",
-      torchPath,
-    ],
-    "torch export",
-  );
+if (!values.torch) run(reference.argv(torchPath), "torch export");
 
 const options = {
   executionProviders: ["cpu"],
@@ -134,7 +137,7 @@ const models = [
 
 /** The same pseudo-random image batch in both layouts. */
 function inputs(batch) {
-  const nhwc = new Float32Array(batch * 64 * 64 * 3);
+  const nhwc = new Float32Array(batch * size * size * 3);
   let x = 12345;
   for (let i = 0; i < nhwc.length; i++) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
@@ -142,13 +145,13 @@ function inputs(batch) {
   }
   const nchw = new Float32Array(nhwc.length);
   for (let n = 0; n < batch; n++)
-    for (let h = 0; h < 64; h++)
-      for (let w = 0; w < 64; w++)
+    for (let h = 0; h < size; h++)
+      for (let w = 0; w < size; w++)
         for (let c = 0; c < 3; c++)
-          nchw[((n * 3 + c) * 64 + h) * 64 + w] = nhwc[((n * 64 + h) * 64 + w) * 3 + c];
+          nchw[((n * 3 + c) * size + h) * size + w] = nhwc[((n * size + h) * size + w) * 3 + c];
   return {
-    nhwc: new ort.Tensor("float32", nhwc, [batch, 64, 64, 3]),
-    nchw: new ort.Tensor("float32", nchw, [batch, 3, 64, 64]),
+    nhwc: new ort.Tensor("float32", nhwc, [batch, size, size, 3]),
+    nchw: new ort.Tensor("float32", nchw, [batch, 3, size, size]),
   };
 }
 
@@ -158,7 +161,7 @@ console.log(
     .join(" ")}`,
 );
 console.log(
-  `session: CPU, graphOptimizationLevel 'all', intraOpNumThreads ${threads || "default"}; ${runs} interleaved runs per batch and model after 3 warm-ups; [95% bootstrap interval]`,
+  `${reference.spec} vs ${reference.label}, ${size}x${size}; session: CPU, graphOptimizationLevel 'all', intraOpNumThreads ${threads || "default"}; ${runs} interleaved runs per batch and model after 3 warm-ups; [95% bootstrap interval]`,
 );
 let failed = false;
 for (const batch of batches) {
