@@ -38,6 +38,7 @@ export const ONNX_BACKEND: Backend<LoweringTable> = {
         specHash: options.specHash,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
         ...(options.weightsSource === undefined ? {} : { weightsSource: options.weightsSource }),
+        ...(options.inputScaling === undefined ? {} : { inputScaling: options.inputScaling }),
         ...(threshold === undefined ? {} : { externalDataThreshold: threshold }),
         externalDataName: dataName,
       },

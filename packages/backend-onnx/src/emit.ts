@@ -3,6 +3,7 @@
  * give the same bytes (no timestamps, attributes and metadata in sorted order).
  */
 import {
+  type BackendOptions,
   type Diagnostic,
   foldZeroPadding,
   type Graph,
@@ -44,6 +45,12 @@ export interface EmitOptions {
   readonly seed?: number;
   /** Where loaded weights came from (a file name, no folder, so bytes do not depend on paths). */
   readonly weightsSource?: string;
+  /**
+   * The input scaling the weights were trained with (x * scale + offset), recorded as
+   * `rsc.input_scale`, `rsc.input_offset` and `rsc.input_preprocessing` (`baked` when it is a
+   * layer of the graph, so the model takes raw pixels; `outside` when the caller applies it).
+   */
+  readonly inputScaling?: BackendOptions["inputScaling"];
   /** Total initializer bytes above which tensors go to external data (default {@link DEFAULT_EXTERNAL_DATA_THRESHOLD}). */
   readonly externalDataThreshold?: number;
   /** External data file name, relative to the model's folder (default `<graph name>.onnx.data`). */
@@ -393,6 +400,14 @@ function metadata(graph: Graph, options: EmitOptions): OnnxTypes.IStringStringEn
   if (options.specHash !== undefined) entries["rsc.spec_hash"] = `sha256:${options.specHash}`;
   if (options.seed !== undefined) entries["rsc.seed"] = String(options.seed);
   if (options.weightsSource !== undefined) entries["rsc.weights"] = options.weightsSource;
+  const scaling = options.inputScaling;
+  if (scaling !== undefined) {
+    entries["rsc.input_scale"] = String(scaling.scale);
+    entries["rsc.input_offset"] = String(scaling.offset);
+    entries["rsc.input_preprocessing"] = scaling.baked
+      ? "baked: the graph scales its inputs; feed raw values (0-255 pixels)"
+      : "outside: feed input * rsc.input_scale + rsc.input_offset";
+  }
   return Object.keys(entries)
     .sort()
     .map((key) => ({ key, value: entries[key]! }));

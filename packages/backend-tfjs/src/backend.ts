@@ -35,6 +35,7 @@ export const TFJS_BACKEND: Backend<CompleteLoweringTable> = {
             ...(options.weightsSource === undefined
               ? {}
               : { weightsSource: options.weightsSource }),
+            ...(options.inputScaling === undefined ? {} : { inputScaling: options.inputScaling }),
           },
         },
       });

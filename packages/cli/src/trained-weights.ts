@@ -26,6 +26,12 @@ import {
 } from "@rsc/compiler";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
+import {
+  type BuildIdentity,
+  provenanceDiagnostics,
+  readWeightsRecord,
+  type WeightsRecord,
+} from "./provenance.js";
 
 /**
  * Reads tfjs artifacts (`path`: a model.json or its folder). `what` names model.json in I/O
@@ -85,20 +91,48 @@ export function checkTrainedWeights(
   return check.weights;
 }
 
-/** Reads and checks the trained weights of `graph` (`rsc build --weights`). */
+/**
+ * Reads and checks the trained weights of `graph` (`rsc build --weights`): first that the file's
+ * record (provenance.ts) is of this spec and these --set values (else RSC530: an error, or a
+ * warning with `allowSpecChange`), then every weight's name and shape. Errors of both kinds are
+ * reported together, so a changed spec shows its cause and what it breaks.
+ */
 export function loadGraphWeights(
   path: string,
   graph: Graph,
+  {
+    build,
+    allowSpecChange = false,
+  }: { readonly build?: BuildIdentity; readonly allowSpecChange?: boolean } = {},
 ): {
   readonly file: string;
   /** The shard files read (inputs an output must not replace). */
   readonly shards: readonly string[];
   readonly weights: WeightMap;
+  /** What the file records of how it was made, if anything. */
+  readonly record: WeightsRecord | undefined;
+  /** Warnings to print (a spec change allowed by `allowSpecChange`). */
+  readonly warnings: readonly Diagnostic[];
 } {
   const artifacts = readTrainedArtifacts(path, "weights file");
-  const weights = checkTrainedWeights(artifacts, {
-    name: graph.name,
-    weights: expectedWeights(graph),
-  });
-  return { file: artifacts.file, shards: artifacts.shards, weights };
+  const record = readWeightsRecord(artifacts.json.userDefinedMetadata);
+  const provenance =
+    build === undefined
+      ? []
+      : provenanceDiagnostics(
+          record,
+          build,
+          { file: artifacts.file, ...locateIn(artifacts.text, '"specHash"') },
+          allowSpecChange,
+        );
+  const refused = provenance.filter((d) => d.severity === "error");
+  let weights: WeightMap;
+  try {
+    weights = checkTrainedWeights(artifacts, { name: graph.name, weights: expectedWeights(graph) });
+  } catch (error) {
+    if (!(error instanceof CliError) || refused.length === 0) throw error;
+    throw new CliError(error.message, ExitCode.SpecError, [...refused, ...error.diagnostics]);
+  }
+  if (refused.length > 0) throw new CliError(refused[0]!.message, ExitCode.SpecError, refused);
+  return { file: artifacts.file, shards: artifacts.shards, weights, record, warnings: provenance };
 }

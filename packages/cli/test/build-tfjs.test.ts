@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onnx } from "@rsc/backend-onnx";
 import { fileSystemHandler, selectRuntime, tf, tfl } from "@rsc/backend-tfjs";
 import { compileFile, graphParamCounts, initWeights } from "@rsc/compiler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +16,12 @@ import { located, root, rsc } from "./rsc-process.js";
 import { TINY_CNN, trainTinyArgs, writeSignsFile } from "./train-support.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "rsc-build-tfjs-test-"));
+
+/** An ONNX model's metadata_props, by key. */
+function onnxMetadata(path: string): Record<string, string> {
+  const model = onnx.ModelProto.decode(readFileSync(path));
+  return Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
+}
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 beforeAll(async () => {
@@ -131,15 +138,123 @@ describe("train, then deploy", () => {
     model.dispose();
   });
 
-  it("refuses trained weights of another architecture, writing nothing (RSC401)", async () => {
+  it("records how the weights were made: spec hash, --set values, input scaling", async () => {
+    const json = JSON.parse(readFileSync(join(trained, "model.json"), "utf8"));
+    const log = JSON.parse(readFileSync(join(trained, "train-log.json"), "utf8"));
+    const { info } = compileFile(TINY_CNN, { set: { classes: "3" } });
+    expect(json.userDefinedMetadata.rsc).toMatchObject({
+      spec: "tiny-cnn",
+      specHash: info!.hash,
+      set: { classes: "3" },
+      inputScaling: { scale: 1 / 255, offset: 0, baked: false },
+    });
+    expect(log).toMatchObject({
+      set: { classes: "3" },
+      inputScaling: { scale: 1 / 255, offset: 0 },
+    });
+    // The deployed ONNX model says how to feed it.
+    const meta = onnxMetadata(join(tmp, "deployed.onnx"));
+    expect(meta["rsc.input_scale"]).toBe(String(1 / 255));
+    expect(meta["rsc.input_offset"]).toBe("0");
+    expect(meta["rsc.input_preprocessing"]).toMatch(/^outside: /);
+  });
+
+  it("refuses weights trained under other --set values, showing both; --allow-spec-change warns", async () => {
+    const out = join(tmp, "other-set.onnx");
+    const args = ["build", TINY_CNN, "--set", "classes=3", "--set", "input_shape=[24,24,3]"];
+    const run = await rsc([...args, "--target", "onnx", "--weights", trained, "-o", out]);
+    expect(run.code).toBe(1);
+    const [first] = located(run.stderr);
+    // model.json is one line: located at its "specHash".
+    const text = readFileSync(join(trained, "model.json"), "utf8");
+    expect(first).toEqual([
+      join(trained, "model.json"),
+      "1",
+      String(text.indexOf('"specHash"') + 1),
+      "RSC530",
+    ]);
+    expect(run.stderr).toMatch(
+      /made for another spec or other --set values: 'tiny-cnn' \(sha256:[0-9a-f]{12}\) with --set classes=3; this build is 'tiny-cnn' \(sha256:[0-9a-f]{12}\) with --set classes=3 --set input_shape=\[24,24,3\]/,
+    );
+    expect(run.stderr).toMatch(/--allow-spec-change/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+
+    // The convolutions do not care about the input size: allowed, it builds, with a warning.
+    const allowed = await rsc([
+      ...args,
+      "--target",
+      "onnx",
+      "--weights",
+      trained,
+      "--allow-spec-change",
+      "-o",
+      out,
+    ]);
+    expect(allowed.stderr).toMatch(/warning RSC530/);
+    expect(allowed.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it("--bake-preprocessing puts x / 255 into the graph: the model takes raw pixels", async () => {
+    const baked = join(tmp, "baked.onnx");
+    const run = await rsc([
+      "build",
+      TINY_CNN,
+      "--set",
+      "classes=3",
+      "--target",
+      "onnx",
+      "--weights",
+      trained,
+      "--bake-preprocessing",
+      "-o",
+      baked,
+    ]);
+    expect(run.code).toBe(0);
+    const meta = onnxMetadata(baked);
+    expect(meta["rsc.input_preprocessing"]).toMatch(/^baked: /);
+    const { graph } = compileFile(TINY_CNN, { set: { classes: "3" } });
+    const batch = 2;
+    const raw = randomInputs(graph!, batch, 5).map((x) => x.map((v) => Math.round(v * 255)));
+    const scaled = raw.map((x) => x.map((v) => v / 255));
+    const [fromRaw] = await runOnnx(baked, graph!, raw, batch);
+    const [fromScaled] = await runOnnx(join(tmp, "deployed.onnx"), graph!, scaled, batch);
+    expect(maxAbsDiff(fromRaw!, fromScaled!)).toBeLessThanOrEqual(1e-5);
+    // Weights of a file that records no scaling cannot be baked (a usage error, nothing written).
+    const seededTfjs = join(tmp, "seeded-tfjs");
+    await rsc(["build", TINY_CNN, "--set", "classes=3", "--target", "tfjs", "-o", seededTfjs]);
+    const refused = join(tmp, "refused.onnx");
+    const bad = await rsc([
+      "build",
+      TINY_CNN,
+      "--set",
+      "classes=3",
+      "--target",
+      "onnx",
+      "--weights",
+      seededTfjs,
+      "--bake-preprocessing",
+      "-o",
+      refused,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/does not record the input scaling/);
+    expect(existsSync(refused)).toBe(false);
+  });
+
+  it("refuses trained weights of another architecture, writing nothing (RSC530, RSC401)", async () => {
     const other = join(root, "specs", "tiny-branches.yaml");
     const build = (target: string, out: string) =>
       rsc(["build", other, "--target", target, "--weights", trained, "-o", out]);
     const onnxPath = join(tmp, "wrong.onnx");
     const run = await build("onnx", onnxPath);
     expect(run.code).toBe(1);
-    expect(located(run.stderr).every((d) => d[3] === "RSC401")).toBe(true);
-    expect(located(run.stderr).length).toBeGreaterThan(0);
+    // Why (another spec: once), and what does not fit (each weight), in file order.
+    const codes = located(run.stderr).map((d) => d[3]);
+    expect(codes.filter((c) => c === "RSC530")).toHaveLength(1);
+    expect(codes.filter((c) => c === "RSC401").length).toBeGreaterThan(0);
+    expect(codes.every((c) => c === "RSC530" || c === "RSC401")).toBe(true);
     expect(run.stderr).toMatch(/model\.json/);
     expect(existsSync(onnxPath)).toBe(false);
     const tfjsOut = join(tmp, "wrong-tfjs");

@@ -8,6 +8,7 @@
 import type { Diagnostic } from "./diagnostics.js";
 import type { Graph } from "./ir.js";
 import type { OpName } from "./ops/types.js";
+import type { InputScaling } from "./passes/bake-input-scaling.js";
 import type { WeightMap } from "./weights.js";
 
 /** Receives a file's bytes in order; a chunk may be a reused buffer, consumed before returning. */
@@ -44,6 +45,12 @@ export interface BackendOptions {
   readonly seed?: number;
   /** Where loaded weights came from (a file name, no folder, so bytes never depend on paths). */
   readonly weightsSource?: string;
+  /**
+   * How inputs are scaled before the model sees them (x * scale + offset), when known: recorded
+   * by `rsc train` with the weights. `baked`: the scaling is a layer of the graph (the deployed
+   * model takes raw pixels); otherwise the caller must apply it. Recorded in the artifact's metadata.
+   */
+  readonly inputScaling?: InputScaling & { readonly baked: boolean };
   /** Values of the backend's own {@link BackendFlag}s that were given, by `key`. */
   readonly flags: Readonly<Record<string, number>>;
 }

@@ -104,6 +104,8 @@ export const DIAGNOSTIC_CODES = {
   RSC312: "the model has more parameters in total than can be built (more than 2^32)",
   RSC400: "op (or op configuration) has no lowering in this backend",
   RSC401: "weights do not match the model (missing, extra or wrong-shaped)",
+  RSC530:
+    "the weights were made for another spec or other --set values (a warning with --allow-spec-change)",
   RSC500: "a data, weights or model file cannot be read or is malformed",
   RSC501: "data does not fit the model",
 } as const;

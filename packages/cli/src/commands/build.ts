@@ -9,7 +9,7 @@
 import { basename, extname } from "node:path";
 import { ONNX_BACKEND_INFO } from "@rsc/backend-onnx/info";
 import { TFJS_BACKEND_INFO } from "@rsc/backend-tfjs/info";
-import type { Backend, BackendInfo, WeightMap } from "@rsc/compiler";
+import type { Backend, BackendInfo, Graph, WeightMap } from "@rsc/compiler";
 import type { Command } from "commander";
 import {
   action,
@@ -23,6 +23,7 @@ import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { choiceOption, integerOption, seedOption } from "../flags.js";
 import { printable, printDiagnostics, printJson, say } from "../output.js";
+import { type RecordedScaling, TRAIN_INPUT_SCALING } from "../provenance.js";
 import { RSC_VERSION } from "../version.js";
 
 /** One `--target`: what is known before loading its backend, and how to load it. */
@@ -49,6 +50,10 @@ interface BuildFlags extends SpecFlags {
   readonly seed?: number;
   /** `--weights`: tfjs model.json (or its folder) to load weights from instead of seeding them. */
   readonly weights?: string;
+  /** `--allow-spec-change`: use weights recorded for another spec or --set values (a warning). */
+  readonly allowSpecChange?: boolean;
+  /** `--bake-preprocessing`: put the input scaling into the graph (raw 0-255 pixels in). */
+  readonly bakePreprocessing?: boolean;
   /** The backends' own flags (BackendFlag.key), e.g. `externalDataThreshold`. */
   readonly [backendFlag: string]: unknown;
 }
@@ -68,9 +73,14 @@ export function registerBuild(program: Command): void {
     )
     .option("-o, --output <path>", "output path (default: build/<spec name>.<ext>)")
     .addOption(seedOption("--seed <n>", "weight seed (overrides the spec's seed:)"))
+    .option("--weights <path>", "load weights by Keras name from a tfjs model.json (or its folder)")
     .option(
-      "--weights <path>",
-      "load weights by Keras name from a tfjs model.json (or its folder)",
+      "--allow-spec-change",
+      "use --weights trained for another spec or other --set values (warns instead of refusing)",
+    )
+    .option(
+      "--bake-preprocessing",
+      "put the input scaling training used (x / 255) into the graph: the model takes raw 0-255 pixels",
     );
   for (const { info } of BUILD_TARGETS)
     for (const flag of info.flags)
@@ -84,7 +94,12 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   const target = BUILD_TARGETS.find((t) => t.info.name === flags.target)!;
   if (flags.seed !== undefined && flags.weights !== undefined)
     throw new CliError("--seed and --weights exclude each other (loaded weights have no seed)");
-  const { graph, info, diagnostics } = compileOrThrow(spec, flags);
+  if (flags.allowSpecChange === true && flags.weights === undefined)
+    throw new CliError("--allow-spec-change needs --weights (it allows weights of another spec)");
+  const compiled = compileOrThrow(spec, flags);
+  const { info } = compiled;
+  let { graph } = compiled;
+  const diagnostics = [...compiled.diagnostics];
   const output = flags.output ?? target.info.defaultOutput(basename(spec, extname(spec)));
   // What the output must never replace; checked now, before minutes of emitting, and again at
   // the commit.
@@ -96,18 +111,30 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   let weights: WeightMap;
   let seed: number | undefined;
   let weightsSource: string | undefined;
+  let scaling: RecordedScaling | undefined;
   if (flags.weights !== undefined) {
-    // Read and checked against the graph before any backend is loaded.
+    // Read and checked against the graph (and the spec it was made for) before any backend loads.
     const { loadGraphWeights } = await import("../trained-weights.js");
-    const loaded = loadGraphWeights(flags.weights, graph);
+    const { parseSet } = await import("../command-kit.js");
+    const loaded = loadGraphWeights(flags.weights, graph, {
+      build: { spec: info.name, specHash: info.hash, set: parseSet(flags.set) },
+      allowSpecChange: flags.allowSpecChange === true,
+    });
     weights = loaded.weights;
     weightsSource = basename(loaded.file);
+    scaling = loaded.record?.inputScaling;
+    diagnostics.push(...loaded.warnings);
     inputs.push(loaded.file, ...loaded.shards);
   } else {
     const { seededWeights } = await import("@rsc/compiler");
     seed = flags.seed ?? info.seed;
     // Generated tensor by tensor as the backend consumes them, never all held at once.
     weights = seededWeights(graph, seed);
+  }
+  if (flags.bakePreprocessing === true) {
+    const baked = await bakePreprocessing(graph, scaling, flags.weights);
+    graph = baked.graph;
+    scaling = baked.scaling;
   }
   const backend = await target.load();
 
@@ -122,6 +149,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     specHash: info.hash,
     ...(seed === undefined ? {} : { seed }),
     ...(weightsSource === undefined ? {} : { weightsSource }),
+    ...(scaling === undefined ? {} : { inputScaling: scaling }),
     flags: backendFlags,
   });
   if (result.files === undefined) {
@@ -150,6 +178,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
         files,
         seed: seed ?? null,
         weights: flags.weights ?? null,
+        inputScaling: scaling ?? null,
         specHash: info.hash,
         seconds: Number(seconds.toFixed(3)),
       },
@@ -165,6 +194,37 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     say(`built ${printable(graph.name)} for ${flags.target}: ${what.join(", ")}`);
   }
   return ExitCode.Ok;
+}
+
+/**
+ * `--bake-preprocessing`: the graph with the input scaling as a layer after each input. The
+ * scaling is the one the weights record (`rsc train`'s x / 255); seeded weights get the scaling
+ * rsc train would use. Loaded weights that record none (not trained by rsc train, or already
+ * baked) cannot be baked: that is a usage error, as is a spec that already has the layer's name.
+ */
+async function bakePreprocessing(
+  graph: Graph,
+  recorded: RecordedScaling | undefined,
+  weightsFile: string | undefined,
+): Promise<{ graph: Graph; scaling: RecordedScaling }> {
+  if (recorded?.baked === true)
+    throw new CliError(`--bake-preprocessing: ${printable(weightsFile ?? "")} is already baked`);
+  if (recorded === undefined && weightsFile !== undefined)
+    throw new CliError(
+      `--bake-preprocessing: ${printable(weightsFile)} does not record the input scaling it was trained with (only weights from rsc train do)`,
+    );
+  const scaling = recorded ?? TRAIN_INPUT_SCALING;
+  const { bakeInputScaling } = await import("@rsc/compiler");
+  const baked = bakeInputScaling(graph, scaling);
+  if ("clash" in baked)
+    throw new CliError(
+      `--bake-preprocessing: the spec already has a layer named '${printable(baked.clash)}'`,
+      ExitCode.SpecError,
+    );
+  return {
+    graph: baked.graph,
+    scaling: { scale: scaling.scale, offset: scaling.offset, baked: true },
+  };
 }
 
 /** `94.4 MB`-style sizes (decimal units, as `ls -h --si`). */

@@ -5,12 +5,13 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import type { Diagnostic } from "@rsc/compiler";
+import type { Diagnostic, InputScaling } from "@rsc/compiler";
 import { outputOptions, requireReadable } from "../command-kit.js";
 import { checkFitsModel, type DataSplit, readImageDataset } from "../data-h5.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { printable, printJson, printOut } from "../output.js";
+import { readWeightsRecord, TRAIN_INPUT_SCALING } from "../provenance.js";
 import { checkTrainedWeights, readTrainedArtifacts } from "../trained-weights.js";
 import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
 
@@ -36,6 +37,8 @@ export interface EvaluateResult {
   readonly loss: number;
   /** Fraction of examples whose arg-max prediction is the label, in [0, 1]. */
   readonly accuracy: number;
+  /** The scaling applied to the data's pixels: the model's record, or rsc train's x / 255. */
+  readonly inputScaling: InputScaling;
 }
 
 /** A model-folder error at model.json (exit 1). */
@@ -99,7 +102,15 @@ export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<nu
   const classes = outputShape[1]!;
   checkFitsModel(data, inputShape, classes);
   model.compile({ optimizer: "adam", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-  const { x, y } = await toTensors(data, classes);
+  // Evaluated as it was trained: the recorded scaling (none when baked into the graph).
+  const recorded = readWeightsRecord(artifacts.json.userDefinedMetadata)?.inputScaling;
+  const scaling: InputScaling =
+    recorded === undefined
+      ? TRAIN_INPUT_SCALING
+      : recorded.baked
+        ? { scale: 1, offset: 0 }
+        : { scale: recorded.scale, offset: recorded.offset };
+  const { x, y } = await toTensors(data, classes, scaling);
   const scores = model.evaluate(x, y, {
     batchSize: flags.batchSize,
   }) as import("@rsc/backend-tfjs").tf.Scalar[];
@@ -114,6 +125,7 @@ export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<nu
     examples: data.count,
     loss: loss!,
     accuracy: accuracy!,
+    inputScaling: scaling,
   };
   if (out.json) printJson({ command: "evaluate", ok: true, diagnostics: [], result });
   else

@@ -8,8 +8,21 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { bytesFile, type Graph, initWeights, type Shape, uniformStream } from "@rsc/compiler";
-import { compileOrThrow, outputOptions, requireReadable, type SpecFlags } from "../command-kit.js";
+import {
+  bytesFile,
+  type Graph,
+  type InputScaling,
+  initWeights,
+  type Shape,
+  uniformStream,
+} from "@rsc/compiler";
+import {
+  compileOrThrow,
+  outputOptions,
+  parseSet,
+  requireReadable,
+  type SpecFlags,
+} from "../command-kit.js";
 import { checkFitsModel, readImageDataset } from "../data-h5.js";
 import { onTerminalRestore, setKept } from "../early-exit.js";
 import { CliError } from "../errors.js";
@@ -17,6 +30,7 @@ import { ExitCode } from "../exit-codes.js";
 import { writeDirAtomic } from "../fs-atomic.js";
 import { printable, printDiagnostics, printJson, say } from "../output.js";
 import { checkOutputDir } from "../output-checks.js";
+import { TRAIN_INPUT_SCALING } from "../provenance.js";
 import { RSC_VERSION } from "../version.js";
 import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
 
@@ -57,6 +71,10 @@ export interface TrainLog {
   readonly rscVersion: string;
   /** The spec file as given, its model name and the sha256 of its canonical IR. */
   readonly spec: { readonly file: string; readonly name: string; readonly hash: string };
+  /** The `--set` values the spec was compiled with (the hash already reflects them). */
+  readonly set: Readonly<Record<string, string>>;
+  /** What the data's pixels went through before the model: x * scale + offset (x / 255). */
+  readonly inputScaling: InputScaling;
   readonly seed: number;
   /** The tfjs runtime that trained (`wasm`, `cpu`, ...). */
   readonly runtime: string;
@@ -147,7 +165,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     metrics: ["accuracy"],
   });
 
-  const all = await toTensors(data, classes);
+  const all = await toTensors(data, classes, TRAIN_INPUT_SCALING);
   const xTrain = tf.slice(all.x, 0, trainCount);
   const yTrain = tf.slice(all.y, 0, trainCount);
   const validation =
@@ -158,6 +176,8 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const log: Omit<TrainLog, "epochs" | "complete"> = {
     rscVersion: RSC_VERSION,
     spec: { file: spec, name: info.name, hash: info.hash },
+    set: parseSet(flags.set),
+    inputScaling: TRAIN_INPUT_SCALING,
     seed,
     runtime,
     data: {
@@ -221,7 +241,16 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
 
     const files = await saveArtifacts(model, {
       convertedBy: `rsc ${RSC_VERSION}`,
-      metadata: { rsc: { spec: info.name, specHash: info.hash, seed, epochs: epoch } },
+      metadata: {
+        rsc: {
+          spec: info.name,
+          specHash: info.hash,
+          set: { ...log.set },
+          inputScaling: { ...TRAIN_INPUT_SCALING, baked: false },
+          seed,
+          epochs: epoch,
+        },
+      },
     });
     const trainLog: TrainLog = { ...log, epochs: records, complete: epoch === epochs };
     files.set("train-log.json", new TextEncoder().encode(`${JSON.stringify(trainLog, null, 2)}\n`));

@@ -2,6 +2,7 @@
  * What `rsc train` and `rsc evaluate` share: the `--runtime` flag's values, activating the chosen
  * tfjs runtime (a runtime failure is a usage error), and tensors from a data set.
  */
+import type { InputScaling } from "@rsc/compiler";
 import type { ImageDataset } from "../data-h5.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
@@ -37,12 +38,19 @@ export async function activateRuntime(
   }
 }
 
-/** Images scaled to [0, 1] (NHWC float32) and one-hot labels `[n, classes]`, as tensors. */
-export async function toTensors(data: ImageDataset, classes: number) {
+/**
+ * Images as the model takes them (NHWC float32, each pixel * scale + offset: rsc train's x / 255,
+ * or the identity for a model that scales its own input) and one-hot labels `[n, classes]`.
+ */
+export async function toTensors(data: ImageDataset, classes: number, scaling: InputScaling) {
   const { tf } = await import("@rsc/backend-tfjs");
   const [h, w, c] = data.imageShape;
   const pixels = new Float32Array(data.pixels.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = data.pixels[i]! / 255;
+  const { scale, offset } = scaling;
+  // x / 255 stays a division, bit for bit what training always computed.
+  if (offset === 0 && scale === 1 / 255)
+    for (let i = 0; i < pixels.length; i++) pixels[i] = data.pixels[i]! / 255;
+  else for (let i = 0; i < pixels.length; i++) pixels[i] = data.pixels[i]! * scale + offset;
   const x = tf.tensor4d(pixels, [data.count, h, w, c]);
   const y = tf.tidy(() =>
     tf.cast(tf.oneHot(tf.tensor1d(data.labels, "int32"), classes), "float32"),
