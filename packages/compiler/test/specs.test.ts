@@ -274,6 +274,19 @@ describe("unet: the totals and shapes of a PyTorch re-implementation (fixtures/_
       expect(node(graph, graph.outputs[0]!).outputShape).toEqual(expected.output_shape);
     });
   }
+  it("docs/spec-language.md shows the library's decoder_block and center_crop as they are", () => {
+    // The library without its `doc:` entries, its blocks one indent in, as the docs show them.
+    const library = readFileSync(join(specs, "blocks/unet.yaml"), "utf8")
+      .replace(/^ {4}doc: (>\n( {6}.*\n)+|.*\n)/gm, "")
+      .replace(/^ {2}/gm, "");
+    const docs = readFileSync(join(specs, "../docs/spec-language.md"), "utf8");
+    for (const block of ["decoder_block", "center_crop"]) {
+      const shown = docs.match(new RegExp(`\`\`\`yaml\n(${block}:\n[^\`]*)\`\`\``))?.[1];
+      expect(shown, block).toBeDefined();
+      expect(library).toContain(shown);
+    }
+  });
+
   it("has the PyTorch configurations", () =>
     expect(Object.keys(torch)).toEqual([
       "default",
