@@ -6,7 +6,9 @@
  * random input: max absolute difference of the outputs, required <= 1e-4.
  *
  * Usage (after `npx tsc -b`): node bench/tfjs-parity.mjs [--specs resnet18,resnet50,resnet101]
- *   [--batch 2] [--runtime cpu]
+ *   [--batch 2] [--runtime cpu] [--kernel-gain 1]
+ * --kernel-gain multiplies every kernel (1.4142 turns glorot's variance into He's, so a deep plain
+ * ReLU stack without BatchNorm, such as unet, keeps its signal and the comparison its sensitivity).
  * Exits 1 when a spec is over tolerance.
  */
 import { dirname, join } from "node:path";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     specs: { type: "string", default: "resnet18,resnet50,resnet101" },
     batch: { type: "string", default: "2" },
     runtime: { type: "string", default: "cpu" },
+    "kernel-gain": { type: "string", default: "1" },
   },
 });
 const load = (p) => import(pathToFileURL(join(root, p)).href);
@@ -30,6 +33,7 @@ const { tf } = tfjs;
 await tfjs.selectRuntime(values.runtime);
 const batch = Number(values.batch);
 const TOLERANCE = 1e-4;
+const gain = Number(values["kernel-gain"]);
 
 function randomizeBatchNorm(graph, weights) {
   const out = new Map(weights);
@@ -60,6 +64,14 @@ for (const name of values.specs.split(",")) {
     process.exit(2);
   }
   const weights = randomizeBatchNorm(graph, compiler.initWeights(graph, info.seed));
+  if (gain !== 1)
+    for (const node of graph.nodes)
+      for (const p of node.params)
+        if (p.suffix === "kernel")
+          weights.set(
+            p.name,
+            weights.get(p.name).map((v) => v * gain),
+          );
   const inputNode = graph.nodes.find((n) => n.name === graph.inputs[0]);
   const next = compiler.uniformStream(1, "parity-input");
   const input = Float32Array.from(

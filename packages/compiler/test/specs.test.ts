@@ -1,5 +1,5 @@
 /** The shipped specs: structure, names, parameter totals (against Keras / torchvision), round trip. */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
   expandToSpec,
   type Graph,
   graphParamCounts,
+  nodeParamCounts,
 } from "../src/index.js";
 
 const specs = join(import.meta.dirname, "../../../specs");
@@ -192,4 +193,125 @@ describe("keras.applications families: totals as Keras's model.summary() reports
       [2, 4, 5, 7, 8, 9, 11, 12, 14, 15].map((i) => `block_${i}_add`),
     );
   });
+});
+
+describe("unet: the totals and shapes of a PyTorch re-implementation (fixtures/_unet_/torch_unet.py)", () => {
+  /** Written by torch_unet.py (torch 1.13): per-layer counts, total and output shape per config. */
+  const torch: Record<
+    string,
+    {
+      set: Record<string, string>;
+      total: number;
+      layers: Record<string, number>;
+      output_shape: number[];
+    }
+  > = JSON.parse(readFileSync(join(import.meta.dirname, "fixtures/_unet_/expected.json"), "utf8"));
+  const withParams = (g: Graph) =>
+    Object.fromEntries(
+      g.nodes.filter((n) => n.params.length > 0).map((n) => [n.name, nodeParamCounts(n).total]),
+    );
+
+  it("256x256x3 -> 256x256x2 with 31,031,810 params (the arithmetic is in torch_unet.py)", () => {
+    const { graph } = compile("unet.yaml");
+    expect(graphParamCounts(graph)).toEqual({
+      total: 31_031_810,
+      trainable: 31_031_810,
+      nonTrainable: 0,
+    });
+    expect(torch["default"]!.total).toBe(31_031_810);
+    expect(graph.outputs).toEqual(["segmentation"]);
+    expect(node(graph, "segmentation").outputShape).toEqual([256, 256, 2]);
+    expect(node(graph, "segmentation").attrs).toMatchObject({ activation: "softmax" });
+    expect(node(graph, "bottleneck_conv2").outputShape).toEqual([16, 16, 1024]);
+    expect(node(graph, "dec4_upconv").op).toBe("conv2d_transpose");
+    expect(node(graph, "dec4_upconv").outputShape).toEqual([32, 32, 512]);
+    expect(node(graph, "dec4_concat").inputs).toEqual(["dec4_upconv", "enc4_conv2"]);
+    expect(node(graph, "dec1_concat").outputShape).toEqual([256, 256, 128]);
+    // Sizes divisible by 16 need no cropping: Keras's tutorials' layers, no more.
+    expect(graph.nodes.filter((n) => n.op === "cropping2d")).toEqual([]);
+    expect(graph.nodes).toHaveLength(32);
+  });
+
+  it("the paper's Figure 1 with --set padding=valid: 572x572x1 -> 388x388x2, 31,030,658 params", () => {
+    const { graph } = compile("unet.yaml", { padding: "valid", input_shape: "[572, 572, 1]" });
+    expect(graphParamCounts(graph).total).toBe(31_030_658);
+    expect(torch["paper"]!.total).toBe(31_030_658);
+    expect(node(graph, "bottleneck_conv2").outputShape).toEqual([28, 28, 1024]);
+    // The skips are centre-cropped to the up-sampled size: 64 -> 56, 136 -> 104, 280 -> 200, 568 -> 392.
+    expect(node(graph, "dec4_crop").attrs).toMatchObject({
+      cropping: [
+        [4, 4],
+        [4, 4],
+      ],
+    });
+    expect(node(graph, "dec1_crop").attrs).toMatchObject({
+      cropping: [
+        [88, 88],
+        [88, 88],
+      ],
+    });
+    expect(node(graph, "dec1_concat").inputs).toEqual(["dec1_upconv", "dec1_crop"]);
+    expect(node(graph, "segmentation").outputShape).toEqual([388, 388, 2]);
+  });
+
+  it("the up-sampling variant: up_sampling2d + a 2x2 conv, the same count", () => {
+    const { graph } = compile("unet.yaml", { upsampling: "bilinear" });
+    expect(graphParamCounts(graph).total).toBe(31_031_810);
+    expect(node(graph, "dec4_upsample").attrs).toMatchObject({
+      size: [2, 2],
+      interpolation: "bilinear",
+    });
+    expect(node(graph, "dec4_upconv").op).toBe("conv2d");
+    expect(node(graph, "dec4_upconv").inputs).toEqual(["dec4_upsample"]);
+    expect(graph.nodes.some((n) => n.op === "conv2d_transpose")).toBe(false);
+  });
+
+  it("odd sizes crop the larger skip, the odd row or column at the bottom or right", () => {
+    const { graph } = compile("unet.yaml", { input_shape: "[37, 35, 3]", filters: "8" });
+    expect(node(graph, "dec3_crop").attrs).toMatchObject({
+      cropping: [
+        [0, 1],
+        [0, 0],
+      ],
+    });
+    expect(node(graph, "dec1_crop").attrs).toMatchObject({
+      cropping: [
+        [2, 3],
+        [1, 2],
+      ],
+    });
+    expect(node(graph, "dec1_crop").outputShape).toEqual([32, 32, 8]);
+    // 37 x 35 pools to 4 x 4 at level 4, which up-samples back to enc4's 4 x 4: nothing to crop.
+    expect(graph.nodes.map((n) => n.name)).not.toContain("dec4_crop");
+  });
+
+  for (const [config, expected] of Object.entries(torch)) {
+    it(`${config}: every layer's count, the total and the output shape equal PyTorch's`, () => {
+      const { graph } = compile("unet.yaml", expected.set);
+      expect(withParams(graph)).toEqual(expected.layers);
+      expect(graphParamCounts(graph).total).toBe(expected.total);
+      expect(node(graph, graph.outputs[0]!).outputShape).toEqual(expected.output_shape);
+    });
+  }
+  it("docs/spec-language.md shows the library's decoder_block and center_crop as they are", () => {
+    // The library without its `doc:` entries, its blocks one indent in, as the docs show them.
+    const library = readFileSync(join(specs, "blocks/unet.yaml"), "utf8")
+      .replace(/^ {4}doc: (>\n( {6}.*\n)+|.*\n)/gm, "")
+      .replace(/^ {2}/gm, "");
+    const docs = readFileSync(join(specs, "../docs/spec-language.md"), "utf8");
+    for (const block of ["decoder_block", "center_crop"]) {
+      const shown = docs.match(new RegExp(`\`\`\`yaml\n(${block}:\n[^\`]*)\`\`\``))?.[1];
+      expect(shown, block).toBeDefined();
+      expect(library).toContain(shown);
+    }
+  });
+
+  it("has the PyTorch configurations", () =>
+    expect(Object.keys(torch)).toEqual([
+      "default",
+      "nearest",
+      "paper",
+      "odd-small",
+      "valid-bilinear-small",
+    ]));
 });
