@@ -25,6 +25,7 @@ const BENCH_ONLY = new Set([
   "resnet101.yaml",
   "vgg16.yaml",
   "densenet121.yaml",
+  "efficientnet_b0.yaml",
 ]);
 const TOLERANCE = 1e-4;
 
