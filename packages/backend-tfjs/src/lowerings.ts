@@ -181,8 +181,15 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
         })
         .apply(one(inputs)),
     ),
-  dropout: (node, inputs) =>
-    applied(layers.dropout({ name: node.name, rate: node.attrs.rate }).apply(one(inputs))),
+  dropout: (node, inputs) => {
+    const noise = node.attrs.noise_shape;
+    // tfjs-layers' Dropout takes Keras's noise_shape (null entries: the input's size), typed
+    // number[] though its getNoiseShape reads null as Keras does.
+    const noiseShape = noise === undefined ? {} : { noiseShape: [...noise] as number[] };
+    return applied(
+      layers.dropout({ name: node.name, rate: node.attrs.rate, ...noiseShape }).apply(one(inputs)),
+    );
+  },
 
   // Issue 12, item 1: element-wise, activation, shape and normalization ops.
   multiply: (node, inputs) => applied(layers.multiply({ name: node.name }).apply([...inputs])),

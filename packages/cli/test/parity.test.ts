@@ -27,12 +27,16 @@ const BENCH_ONLY = new Set([
   "vgg16.yaml",
   "densenet121.yaml",
   "unet.yaml",
+  "efficientnet_b0.yaml",
 ]);
 /**
  * Big specs at a CI size (`--set`), so their structure is still compared here: the U-Net's
- * decoder (transposed conv; up-sampling + conv), its skip concatenations and its centre crops.
+ * decoder (transposed conv; up-sampling + conv), its skip concatenations and its centre crops;
+ * EfficientNetB0's stem, squeeze-excitation and drop-connect blocks, compared on its logits
+ * (its 1,000-class softmax is nearly uniform at initialisation).
  */
 const SMALL_SIZES: [string, Record<string, string>][] = [
+  ["efficientnet_b0.yaml", { input_shape: "[64, 64, 3]", classifier_activation: "linear" }],
   ["unet.yaml", { input_shape: "[37, 35, 3]", filters: "8" }],
   [
     "unet.yaml",

@@ -230,8 +230,7 @@ class Expander {
           const entries = [...entry.value.entries];
           const skip = entries.filter(([, e]) => broken.has(e.value)).map(([k]) => k);
           this.evaluateEntries(entry.value, scope, [], attrs, skip);
-          const isNull = (n: LNode) => n.kind === "scalar" && n.value === null;
-          const spoilt = entries.filter(([k, e]) => !attrs.has(k) && !isNull(e.value));
+          const spoilt = entries.filter(([k]) => !attrs.has(k));
           if (spoilt.length > 0) this.spoiltDefaults.set(op, new Set(spoilt.map(([k]) => k)));
         }
         byOp.set(op, attrs);
@@ -328,7 +327,8 @@ class Expander {
   private value(node: LNode, scope: Scope, callSites: readonly CallSite[]): Value | undefined {
     this.work(1, node.loc, callSites);
     if (node.kind === "scalar") {
-      if (typeof node.value !== "string") return node.value === null ? undefined : node.value;
+      // A YAML null is a value (Keras's None: `max_value: null`, `noise_shape: [null, 1, 1, 1]`).
+      if (typeof node.value !== "string") return node.value;
       try {
         const v = interpolate(node.value, scope);
         this.work(valueSize(v), node.loc, callSites);
@@ -450,7 +450,7 @@ class Expander {
 
   /**
    * Evaluates the values of `map` (but the `skip` keys) into `into`. False when one failed: that
-   * one is reported (unless it was null) and left out, and the others are still evaluated.
+   * one is reported and left out, and the others are still evaluated.
    */
   private evaluateEntries(
     map: LMap,

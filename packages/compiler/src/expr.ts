@@ -13,7 +13,7 @@
  */
 
 /** A value an expression can produce or a spec parameter can hold. */
-export type Value = number | string | boolean | readonly Value[];
+export type Value = number | string | boolean | null | readonly Value[];
 
 /** Deepest nesting of one expression (parentheses, brackets, `not`, unary minus, `if`/`else`). */
 export const MAX_EXPR_DEPTH = 100;
@@ -182,15 +182,17 @@ function show(v: Value): string {
 }
 
 function typeName(v: Value): string {
-  return Array.isArray(v)
-    ? "list"
-    : typeof v === "number"
-      ? Number.isInteger(v)
-        ? "int"
-        : "float"
-      : typeof v === "boolean"
-        ? "bool"
-        : "str";
+  return v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "list"
+      : typeof v === "number"
+        ? Number.isInteger(v)
+          ? "int"
+          : "float"
+        : typeof v === "boolean"
+          ? "bool"
+          : "str";
 }
 
 function truthy(v: Value): boolean {

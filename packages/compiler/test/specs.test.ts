@@ -148,6 +148,23 @@ describe("expandToSpec round trip", () => {
   }
 });
 
+describe("docs/spec-language.md's squeeze-excitation example", () => {
+  it("is specs/blocks/efficientnet.yaml's text, line for line", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync(join(specs, "../docs/spec-language.md"), "utf8");
+    const example =
+      /```yaml\n(- swish: \{ name: "\{name\}activation", as: features \}\n[^`]*)```/.exec(doc)![1]!;
+    const library = readFileSync(join(specs, "blocks/efficientnet.yaml"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
+    const lines = example.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThan(10);
+    const first = library.indexOf(lines[0]!.trim());
+    const body = library.slice(first).filter((l) => !/^(- group:|if: |layers:)/.test(l));
+    expect(body.slice(0, lines.length)).toEqual(lines.map((l) => l.trim()));
+  });
+});
+
 describe("keras.applications families: totals as Keras's model.summary() reports them", () => {
   it("vgg16: 138,357,544 params, Keras's layer names and shapes", () => {
     const { graph } = compile("vgg16.yaml");
@@ -314,4 +331,68 @@ describe("unet: the totals and shapes of a PyTorch re-implementation (fixtures/_
       "odd-small",
       "valid-bilinear-small",
     ]));
+  it("efficientnet_b0: 5,330,571 / 5,288,548 / 42,023, Keras's blocks, pads and drop-connect", () => {
+    const { graph } = compile("efficientnet_b0.yaml");
+    expect(graphParamCounts(graph)).toEqual({
+      total: 5_330_571,
+      trainable: 5_288_548,
+      nonTrainable: 42_023,
+    });
+    expect(graph.nodes).toHaveLength(241);
+    const blocks = [...new Set(graph.nodes.map((n) => /^(block\d[a-z])_/.exec(n.name)?.[1]))];
+    expect(blocks.filter(Boolean).join(" ")).toBe(
+      "block1a block2a block2b block3a block3b block4a block4b block4c block5a block5b block5c " +
+        "block6a block6b block6c block6d block7a",
+    );
+    // block1a has no expansion (expand_ratio 1); squeeze-excitation to a quarter of the input.
+    expect(graph.nodes.some((n) => n.name === "block1a_expand_conv")).toBe(false);
+    expect(node(graph, "block1a_se_reduce").outputShape).toEqual([1, 1, 8]);
+    expect(node(graph, "block2a_se_reduce").outputShape).toEqual([1, 1, 4]);
+    expect(node(graph, "block6d_se_reshape").outputShape).toEqual([1, 1, 1152]);
+    expect(node(graph, "block6d_se_excite").inputs).toEqual([
+      "block6d_activation",
+      "block6d_se_expand",
+    ]);
+    // correct_pad before each stride-2 depthwise conv (k 3: (0, 1); k 5: (1, 2)), then 'valid'.
+    expect(node(graph, "stem_conv_pad").attrs).toEqual({
+      padding: [
+        [0, 1],
+        [0, 1],
+      ],
+    });
+    expect(node(graph, "block3a_dwconv_pad").attrs).toEqual({
+      padding: [
+        [1, 2],
+        [1, 2],
+      ],
+    });
+    expect(node(graph, "block3a_dwconv").attrs).toMatchObject({
+      padding: "valid",
+      strides: [2, 2],
+    });
+    expect(node(graph, "block3b_dwconv").attrs).toMatchObject({ padding: "same", strides: [1, 1] });
+    // Drop-connect (one mask value per example) before each of the 9 residual adds, at
+    // 0.2 * b / 16 for the running block index b (block1a is 0), as Keras computes it.
+    const drops = graph.nodes.filter((n) => n.op === "dropout" && n.name !== "top_dropout");
+    expect(drops.map((n) => [n.name, n.attrs])).toEqual(
+      [
+        ["block2b_drop", 2],
+        ["block3b_drop", 4],
+        ["block4b_drop", 6],
+        ["block4c_drop", 7],
+        ["block5b_drop", 9],
+        ["block5c_drop", 10],
+        ["block6b_drop", 12],
+        ["block6c_drop", 13],
+        ["block6d_drop", 14],
+      ].map(([name, b]) => [
+        name,
+        { rate: (0.2 * (b as number)) / 16, noise_shape: [null, 1, 1, 1] },
+      ]),
+    );
+    expect(node(graph, "block6c_add").inputs).toEqual(["block6c_drop", "block6b_add"]);
+    expect(node(graph, "top_dropout").attrs).toEqual({ rate: 0.2 });
+    expect(node(graph, "top_activation").outputShape).toEqual([7, 7, 1280]);
+    expect(graph.outputs).toEqual(["predictions"]);
+  });
 });

@@ -6,6 +6,7 @@
 
 import { stableJson } from "../canonical.js";
 import { type Graph, graphParamCounts, type Node, nodeParamCounts, type Origin } from "../ir.js";
+import { OPS } from "../ops/registry.js";
 import {
   ARCH_DIFF_SCHEMA_VERSION,
   type ArchDiff,
@@ -154,11 +155,16 @@ function compareLayer(
     !(isGeneratedName(o.name, o.op) && isGeneratedName(n.name, n.op) && n.params.length === 0);
   const attrs: AttrChange[] = [];
   if (o.op === n.op) {
+    // An attribute the IR leaves out at its default (`groups`, `keepdims`, `noise_shape`) reads
+    // as that default, not as undefined.
+    const defaults = OPS[o.op].defaults;
+    const value = (a: Record<string, unknown>, attr: string) =>
+      attr in a ? a[attr] : defaults[attr];
     const oa = o.attrs as Record<string, unknown>;
     const na = n.attrs as Record<string, unknown>;
     for (const attr of [...new Set([...Object.keys(na), ...Object.keys(oa)])]) {
-      if (stableJson(oa[attr]) !== stableJson(na[attr]))
-        attrs.push({ attr, old: oa[attr], new: na[attr] });
+      const [ov, nv] = [value(oa, attr), value(na, attr)];
+      if (stableJson(ov) !== stableJson(nv)) attrs.push({ attr, old: ov, new: nv });
     }
   }
   const mapped = o.inputs.map((i) => oldToNew.get(i));

@@ -1,8 +1,8 @@
 /** Flatten, Dense, Dropout. */
-import { shapeSize } from "../tensor.js";
+import { type Shape, shapeSize } from "../tensor.js";
 import { type ActivationName, activationSchema } from "./activation.js";
 import { positiveInt, withDefaults } from "./common.js";
-import type { OpDef } from "./op-def.js";
+import type { InferResult, OpDef } from "./op-def.js";
 
 /** Attributes of `flatten`: none (Keras's row-major (H, W, C) order). */
 export type FlattenAttrs = Record<string, never>;
@@ -76,21 +76,73 @@ export const denseOp: OpDef<"dense", DenseAttrs> = {
 /** Attributes of `dropout`: `rate` in [0, 1); identity at inference. */
 export interface DropoutAttrs {
   readonly rate: number;
+  /**
+   * Keras's `noise_shape`, batch axis included: the shape of the random mask, broadcast over the
+   * input; `null` entries take the input's size (`[null, 1, 1, 1]`: one mask value per example,
+   * EfficientNet's drop-connect). Absent means the input's shape (one value per activation): left
+   * out of the IR then, so specs written before `noise_shape` keep their canonical form.
+   */
+  readonly noise_shape?: readonly (number | null)[];
 }
 
-/** `dropout: { rate }`: identity at inference, drops `rate` of activations in training. */
+const dropoutDefaults = { noise_shape: null } as const;
+
+/**
+ * Checks `noise_shape` against the input: one entry per axis with the batch, each null, 1 or the
+ * input's size (the batch entry null or 1, as the batch size is not fixed).
+ */
+function checkNoiseShape(x: Shape, noise: readonly (number | null)[]): InferResult | undefined {
+  const show = (s: readonly (number | null)[]) => `[${s.map((d) => d ?? "null").join(", ")}]`;
+  if (noise.length !== x.length + 1) {
+    return {
+      ok: false,
+      code: "RSC300",
+      message: `dropout noise_shape ${show(noise)} has ${noise.length} entries; its input [batch, ${x.join(", ")}] has ${x.length + 1} axes (the batch included)`,
+      attr: "noise_shape",
+    };
+  }
+  const full = [null, ...x];
+  for (const [i, d] of noise.entries()) {
+    if (d === null || d === 1 || d === full[i]) continue;
+    const axis = i === 0 ? "the batch axis" : `axis ${i} (size ${full[i]})`;
+    return {
+      ok: false,
+      code: "RSC300",
+      message: `dropout noise_shape ${show(noise)} does not broadcast to the input [batch, ${x.join(", ")}]: entry ${d} for ${axis} must be null${i === 0 ? " or 1" : `, 1 or ${full[i]}`}`,
+      attr: "noise_shape",
+    };
+  }
+  return undefined;
+}
+
+/** `dropout: { rate, noise_shape: null }`: identity at inference, drops `rate` of activations in training. */
 export const dropoutOp: OpDef<"dropout", DropoutAttrs> = {
   op: "dropout",
   kerasClass: "Dropout",
-  doc: "Randomly zeroes `rate` of the activations while training; identity at inference.",
+  doc: "Zeroes `rate` of the activations while training (identity at inference); `noise_shape` (batch axis included, null: the input's size) shapes the mask, `[null, 1, 1, 1]` drops whole examples.",
   attrs: {
-    properties: { rate: { type: "number", minimum: 0, exclusiveMaximum: 1 } },
+    properties: {
+      rate: { type: "number", minimum: 0, exclusiveMaximum: 1 },
+      noise_shape: {
+        anyOf: [
+          { type: "array", items: { anyOf: [positiveInt, { type: "null" }] }, minItems: 1 },
+          { type: "null" },
+        ],
+      },
+    },
     required: ["rate"],
   },
-  defaults: {},
+  defaults: dropoutDefaults,
   shorthand: "rate",
   arity: { min: 1, max: 1 },
-  normalize: (raw) => ({ rate: raw["rate"] as number }),
-  infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
+  normalize(raw) {
+    const noise = withDefaults(raw, dropoutDefaults)["noise_shape"] as (number | null)[] | null;
+    return { rate: raw["rate"] as number, ...(noise === null ? {} : { noise_shape: noise }) };
+  },
+  infer(inputs, a) {
+    const x = inputs[0]!;
+    const bad = a.noise_shape === undefined ? undefined : checkNoiseShape(x, a.noise_shape);
+    return bad ?? { ok: true, shape: x };
+  },
   params: () => [],
 };
