@@ -39,12 +39,13 @@ export interface SpecFlags {
 export const DEFAULT_MAX_FILE_BYTES = 16 * 2 ** 20;
 
 /** Adds `--set`, `--root`, `--max-file-size`, `--json` and `--no-color` to a command. */
-export function withSpecFlags(command: Command, { json = true } = {}): Command {
-  command.option(
-    "--set <name=value>",
-    "override a top-level spec parameter (repeatable), e.g. --set classes=10",
-    (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-  );
+export function withSpecFlags(command: Command, { json = true, set = true } = {}): Command {
+  if (set)
+    command.option(
+      "--set <name=value>",
+      "override a top-level spec parameter (repeatable), e.g. --set classes=10",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    );
   command.option(
     "--root <dir>",
     "imports must stay inside this folder (default: the spec's git work tree, else its folder)",

@@ -14,6 +14,7 @@ import { graphHash } from "./canonical.js";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { expandSpec } from "./expand.js";
 import type { Graph } from "./ir.js";
+import { checkLibrary, isLibraryDocument } from "./library-check.js";
 import { loadSpec } from "./load.js";
 import { DEFAULT_MAX_FILE_BYTES, readSpecFile } from "./read-file.js";
 import { unusedLayerWarnings } from "./warnings.js";
@@ -36,6 +37,12 @@ export interface CompileOptions {
   readonly root?: string;
   /** Largest spec file read (root or import), in bytes; default 16 MiB. The CLI's `--max-file-size`. */
   readonly maxFileBytes?: number;
+  /**
+   * A root file that is a block library (`blocks:`, no model keys) is checked on its own
+   * (library-check.ts) and comes back as {@link CompileResult.library}; otherwise it is RSC106 (a
+   * library cannot be built). `rsc check` sets this.
+   */
+  readonly acceptLibrary?: boolean;
 }
 
 /** What a compiled spec knows besides its graph. */
@@ -54,6 +61,8 @@ export interface SpecInfo {
 export interface CompileResult {
   readonly graph?: Graph;
   readonly info?: SpecInfo;
+  /** With `acceptLibrary`, for a block library: its own blocks and the files read. */
+  readonly library?: { readonly blocks: readonly string[]; readonly files: readonly string[] };
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -71,6 +80,36 @@ export function compileSource(
   return compile(file, text, options);
 }
 
+/** What a spec file reads, from {@link specDependencies}. */
+export interface SpecDependencies {
+  /** `model`, or `library` for a file with `blocks:` and no model keys; undefined when unreadable. */
+  readonly kind?: "model" | "library";
+  /** Every file read, the spec first, then its imports, transitively (each once). */
+  readonly files: readonly string[];
+  /** Problems loading them (a missing import, a cycle, malformed YAML, ...). */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * The files a spec reads (its imports, transitively), by loading it alone: no expansion, so a
+ * spec with errors in its layers still has its dependencies (`rsc deps`).
+ */
+export function specDependencies(file: string, options: CompileOptions = {}): SpecDependencies {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const loaded = loadSpec(file, {
+    readFile: options.readFile ?? ((path: string) => readSpecFile(path, maxFileBytes)),
+    maxFileBytes,
+    ...(options.root === undefined ? {} : { root: options.root }),
+  });
+  return {
+    ...(loaded.root === undefined
+      ? {}
+      : { kind: isLibraryDocument(loaded.root) ? "library" : "model" }),
+    files: loaded.files,
+    diagnostics: finish(loaded.diagnostics),
+  };
+}
+
 /** The pipeline: load -> expand -> build, each stage's diagnostics kept, all returned at once. */
 function compile(file: string, source: string | undefined, options: CompileOptions): CompileResult {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -81,6 +120,17 @@ function compile(file: string, source: string | undefined, options: CompileOptio
     ...(options.root === undefined ? {} : { root: options.root }),
     ...(source === undefined ? {} : { source }),
   });
+  if (
+    options.acceptLibrary === true &&
+    loaded.root !== undefined &&
+    isLibraryDocument(loaded.root)
+  ) {
+    const checked = checkLibrary(loaded);
+    return {
+      library: { blocks: checked.blocks, files: loaded.files },
+      diagnostics: finish(checked.diagnostics),
+    };
+  }
   const expanded = expandSpec(loaded, options.set ? { set: options.set } : {});
   const diagnostics = [...loaded.diagnostics, ...expanded.diagnostics];
   if (expanded.model === undefined) return { diagnostics: finish(diagnostics) };

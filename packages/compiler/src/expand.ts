@@ -26,10 +26,11 @@ import {
   valueSize,
   valueTypeName,
 } from "./expr.js";
+import { itemParts, unknownItemError } from "./items.js";
 import type { LoadResult } from "./load.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
 import { MAX_NAME_LENGTH } from "./naming.js";
-import { isOpName, OP_NAMES, OPS } from "./ops/registry.js";
+import { isOpName, OPS } from "./ops/registry.js";
 import type { OpName } from "./ops/types.js";
 import { applyOverrides, type DeclaredParam } from "./overrides.js";
 import { checkParamType } from "./param-types.js";
@@ -86,13 +87,6 @@ interface Frame {
 /** A block argument: its value and where the value and its key were written. */
 interface Argument extends LocatedAttr {
   readonly value: Value;
-}
-
-/** A layer item taken apart: its key (op, block, keyword), its body, where the key is written. */
-interface ItemParts {
-  readonly key: string;
-  readonly body: LNode | undefined;
-  readonly loc: SourceLocation;
 }
 
 class Abort extends Error {}
@@ -520,22 +514,7 @@ class Expander {
 
   /** An item whose key is no op, keyword or block: RSC108 with the closest name as a hint. */
   private unknownItem(key: string, loc: SourceLocation, frame: Frame): LayerRef {
-    const candidates = [
-      ...OP_NAMES,
-      ...ACTIVATION_SHORTHANDS,
-      ...STRUCTURAL_KEYS,
-      ...this.blocks.keys(),
-    ];
-    const guess = closest(key, candidates);
-    const blocks = [...this.blocks.keys()];
-    // Nothing close: list what there is, so the reader need not look it up.
-    const known = `ops: ${[...OP_NAMES, ...ACTIVATION_SHORTHANDS].join(", ")}; ${
-      blocks.length > 0 ? `blocks: ${blocks.join(", ")}; ` : ""
-    }keywords: ${STRUCTURAL_KEYS.join(", ")}`;
-    this.error("RSC108", `unknown op or block '${key}'`, loc, {
-      callSites: frame.callSites,
-      hint: guess ? `did you mean '${guess}'?` : known,
-    });
+    this.diagnostics.push(unknownItemError(key, loc, [...this.blocks.keys()], frame.callSites));
     return { kind: "poison" };
   }
 
@@ -889,15 +868,6 @@ class Expander {
     }
     return true;
   }
-}
-
-/** The key, body and key location of a layer item (`relu`, `conv2d: {...}`), if it is one. */
-function itemParts(item: LNode): ItemParts | undefined {
-  if (item.kind === "scalar") return { key: String(item.value), body: undefined, loc: item.loc };
-  if (!isMap(item)) return undefined;
-  const [key, e] = [...item.entries][0]!;
-  const body = e.value.kind === "scalar" && e.value.value === null ? undefined : e.value;
-  return { key, body, loc: e.keyLoc };
 }
 
 /** The model name: `name:`, else the file name without its folder and `.yaml`. */

@@ -79,7 +79,15 @@ export interface LoadResult {
 }
 
 /** Top-level keys only a model may have: a library has only `rsc`, `doc`, `import`, `blocks`. */
-const MODEL_ONLY_KEYS = ["layers", "params", "input", "inputs", "outputs", "defaults", "seed"];
+export const MODEL_ONLY_KEYS = [
+  "layers",
+  "params",
+  "input",
+  "inputs",
+  "outputs",
+  "defaults",
+  "seed",
+];
 
 /** Loads a root spec and, recursively, its imports. Never throws for bad input. */
 export function loadSpec(file: string, options: LoadOptions): LoadResult {

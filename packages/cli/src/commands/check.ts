@@ -39,6 +39,8 @@ export interface CheckedFile {
   readonly params?: number;
   /** sha256 of the graph's canonical JSON (same architecture, same hash), when it compiled. */
   readonly hash?: string;
+  /** For a block library (checked on its own, see the compiler's library-check.ts): its blocks. */
+  readonly library?: { readonly blocks: readonly string[] };
   /** Every diagnostic of this file and of the files it imports. */
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -48,7 +50,9 @@ export function registerCheck(program: Command): void {
   withSpecFlags(
     program
       .command("check")
-      .description("check specs: report every error with its file:line:col, exit 1 on errors")
+      .description(
+        "check specs and block libraries: report every error with its file:line:col, exit 1 on errors",
+      )
       .argument("<spec...>", "spec files (YAML)"),
   ).action(action((specs: string[], flags: SpecFlags) => check(specs, flags)));
 }
@@ -69,13 +73,19 @@ function check(specs: readonly string[], flags: SpecFlags): number {
       if (!out.json) say(`rsc: error: ${printable(error.message)}`);
       continue;
     }
-    const result = compileFile(file, compileOptions(file, flags, { set }));
-    const ok = !hasErrors(result.diagnostics) && result.graph !== undefined;
+    const result = compileFile(file, {
+      ...compileOptions(file, flags, { set }),
+      acceptLibrary: true,
+    });
+    const library = result.library;
+    const ok =
+      !hasErrors(result.diagnostics) && (result.graph !== undefined || library !== undefined);
     if (!ok) status = Math.max(status, ExitCode.SpecError);
     const counts = result.graph === undefined ? undefined : graphParamCounts(result.graph);
     files.push({
       file,
       ok,
+      ...(library === undefined ? {} : { library: { blocks: library.blocks } }),
       ...(ok && counts !== undefined
         ? {
             layers: result.graph!.nodes.length,
@@ -88,7 +98,12 @@ function check(specs: readonly string[], flags: SpecFlags): number {
     });
     if (out.json) continue;
     printDiagnostics(result.diagnostics, out);
-    if (ok && counts !== undefined) {
+    if (ok && library !== undefined) {
+      const n = library.blocks.length;
+      say(
+        `${printable(file)}: ${style.green("ok", out.color)} (block library: ${n} block${n === 1 ? "" : "s"}, ${library.blocks.map(printable).join(", ")})`,
+      );
+    } else if (ok && counts !== undefined) {
       say(
         `${printable(file)}: ${style.green("ok", out.color)} (${formatCount(result.graph!.nodes.length)} layers, ${formatCount(counts.total)} params)`,
       );

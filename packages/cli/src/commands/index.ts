@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
+import { registerDeps } from "./deps.js";
 import { registerDiff } from "./diff.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerExpand } from "./expand.js";
@@ -17,6 +18,7 @@ export type RegisterCommand = (program: Command) => void;
 /** The registered commands. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerCheck,
+  registerDeps,
   registerSummary,
   registerExpand,
   registerSchema,
