@@ -66,14 +66,9 @@ export function parseNumber(flag: string, text: string, rule: NumberRule): numbe
   return n;
 }
 
-/**
- * Gives an option a parsed default. Help shows it quoted, as it showed the string defaults that
- * commander had before the flags were parsed here, so `--help` reads as it did.
- */
+/** Gives an option a parsed default (help shows it as typed: `(default: 32)`, see help.ts). */
 function withDefault<T>(option: Option, fallback: T | undefined): Option {
-  return fallback === undefined
-    ? option
-    : option.default(fallback, JSON.stringify(String(fallback)));
+  return fallback === undefined ? option : option.default(fallback);
 }
 
 /** The spelling errors use: the long flag (`--seed`), else the short one. */
