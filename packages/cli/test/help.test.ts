@@ -54,3 +54,16 @@ describe("rsc <command> --help", () => {
     expect(JSON.parse(schema.stdout).$id).toBeDefined();
   });
 });
+
+describe("no nag lines", () => {
+  it("pnpm's update notifier is off in the project's config", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { root } = await import("./rsc-process.js");
+    const r = spawnSync("npx", ["-y", "pnpm@12.4.2", "config", "get", "updateNotifier"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("false");
+  });
+});
