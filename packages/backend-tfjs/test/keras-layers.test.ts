@@ -15,6 +15,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { saveArtifacts, selectRuntime, tf, tfl, toLayersModel } from "../src/index.js";
 import { everyOpGraph, issue12Graph } from "./graphs.js";
+import { expectLossFalls } from "./training.js";
 
 const cases = readOneLayerCases<OpName>(
   join(import.meta.dirname, "..", "..", "backend-onnx", "test", "fixtures", "_numeric_"),
@@ -39,17 +40,7 @@ describe.each(["cpu", "wasm"] as const)("issue 12 ops in tfjs (%s)", (runtime) =
     const graph = issue12Graph();
     const weights = initWeights(graph, 0);
     const model = toLayersModel(graph, weights);
-    model.compile({ optimizer: tf.train.adam(0.01), loss: "categoricalCrossentropy" });
-    const x = tf.randomUniform([24, 16, 16, 3], 0, 1, "float32", 4);
-    const labels = tf.tensor1d(
-      Array.from({ length: 24 }, (_, i) => i % 3),
-      "int32",
-    );
-    const y = tf.oneHot(labels, 3).cast("float32");
-    const history = await model.fit(x, y, { epochs: 4, batchSize: 8, shuffle: false, verbose: 0 });
-    const loss = history.history["loss"] as number[];
-    expect(loss.every(Number.isFinite)).toBe(true);
-    expect(loss.at(-1)!).toBeLessThan(loss[0]!);
+    await expectLossFalls(model, 4);
     const value = (name: string) =>
       model.weights
         .find((w) => w.originalName === name)!
@@ -60,7 +51,6 @@ describe.each(["cpu", "wasm"] as const)("issue 12 ops in tfjs (%s)", (runtime) =
       expect(Array.from(value(name)), name).not.toEqual(Array.from(weights.get(name)!));
     // Normalization's statistics are not trainable.
     expect(Array.from(value("norm/mean"))).toEqual(Array.from(weights.get("norm/mean")!));
-    tf.dispose([x, labels, y]);
     model.dispose();
   });
 });
