@@ -7,6 +7,7 @@
 import { MAX_SEED } from "@rsc/compiler";
 import { Option } from "commander";
 import { CliError } from "./errors.js";
+import { RUNTIME_CHOICES } from "./train/tfjs-runtime.js";
 
 /** Accepted whole numbers, `min` to `max` inclusive (`max` at most `Number.MAX_SAFE_INTEGER`). */
 export interface IntegerRange {
@@ -120,4 +121,16 @@ export function choiceOption<T extends string>(
   // After choices(): ours replaces commander's parser, so the error reads like every other flag's.
   option.argParser((text: string) => parseChoice(flagName(option), text, choices));
   return fallback === undefined ? option : option.default(fallback);
+}
+
+/** `--runtime <name>`: the tfjs runtime of `rsc train` and `rsc evaluate`, `auto` by default. */
+export function runtimeOption(): Option {
+  return choiceOption(
+    "--runtime <name>",
+    `tfjs runtime: ${RUNTIME_CHOICES.join(", ")}`,
+    RUNTIME_CHOICES,
+    {
+      fallback: "auto",
+    },
+  );
 }

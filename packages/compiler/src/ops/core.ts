@@ -1,7 +1,7 @@
 /** Flatten, Dense, Dropout. */
 import { type Shape, shapeSize } from "../tensor.js";
 import { type ActivationName, activationSchema } from "./activation.js";
-import { positiveInt, withDefaults } from "./common.js";
+import { attrsAsWritten, positiveInt, withDefaults } from "./common.js";
 import type { InferResult, OpDef } from "./op-def.js";
 
 /** Attributes of `flatten`: none (Keras's row-major (H, W, C) order). */
@@ -30,7 +30,7 @@ export interface DenseAttrs {
 const denseDefaults = { activation: "linear", use_bias: true } as const;
 
 /** `dense: { units, activation: linear, use_bias: true }`; kernel `[in, units]`. */
-export const denseOp: OpDef<"dense", DenseAttrs> = {
+export const denseOp = attrsAsWritten<"dense", DenseAttrs>({
   op: "dense",
   kerasClass: "Dense",
   doc: "Fully connected layer on a rank-1 input; kernel [in, units].",
@@ -41,14 +41,6 @@ export const denseOp: OpDef<"dense", DenseAttrs> = {
   defaults: denseDefaults,
   shorthand: "units",
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, denseDefaults);
-    return {
-      units: a["units"] as number,
-      activation: a["activation"] as ActivationName,
-      use_bias: a["use_bias"] as boolean,
-    };
-  },
   infer(inputs, a) {
     const x = inputs[0]!;
     if (x.length !== 1) {
@@ -71,7 +63,7 @@ export const denseOp: OpDef<"dense", DenseAttrs> = {
     if (!a.use_bias) return [kernel];
     return [kernel, { suffix: "bias", shape: [a.units], initializer: "zeros", trainable: true }];
   },
-};
+});
 
 /** Attributes of `dropout`: `rate` in [0, 1); identity at inference. */
 export interface DropoutAttrs {

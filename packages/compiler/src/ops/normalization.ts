@@ -1,8 +1,8 @@
 /** BatchNormalization and LayerNormalization over the channels (last) axis. */
 
 import type { Shape } from "../tensor.js";
-import { withDefaults } from "./common.js";
-import type { InferResult, OpDef, ParamTemplate } from "./op-def.js";
+import { attrsAsWritten } from "./common.js";
+import type { InferResult, ParamTemplate } from "./op-def.js";
 
 /** Attributes of `batch_normalization`; `axis` is -1 or the rank of the input (channels). */
 export interface BatchNormalizationAttrs {
@@ -53,7 +53,7 @@ function affineParams(
  * `batch_normalization: { axis: -1, epsilon: 0.001, momentum: 0.99, center: true, scale: true }`.
  * Keras order of weights: gamma, beta (trainable), moving_mean, moving_variance (not trainable).
  */
-export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizationAttrs> = {
+export const batchNormalizationOp = attrsAsWritten<"batch_normalization", BatchNormalizationAttrs>({
   op: "batch_normalization",
   kerasClass: "BatchNormalization",
   doc: "Batch normalization over the channels axis (Keras defaults: epsilon 1e-3, momentum 0.99).",
@@ -68,16 +68,6 @@ export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizati
   },
   defaults: batchNormalizationDefaults,
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, batchNormalizationDefaults);
-    return {
-      axis: a["axis"] as number,
-      epsilon: a["epsilon"] as number,
-      momentum: a["momentum"] as number,
-      center: a["center"] as boolean,
-      scale: a["scale"] as boolean,
-    };
-  },
   infer: (inputs, a) => lastAxisOnly("batch_normalization", "channels axis", inputs[0]!, a.axis),
   params(inputs, a) {
     const c = [inputs[0]!.at(-1)!];
@@ -87,7 +77,7 @@ export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizati
       { suffix: "moving_variance", shape: c, initializer: "ones", trainable: false },
     ];
   },
-};
+});
 
 /** Attributes of `layer_normalization` (Keras LayerNormalization); `axis` is -1 or the input's rank. */
 export interface LayerNormalizationAttrs {
@@ -104,7 +94,7 @@ const layerNormalizationDefaults = { axis: -1, epsilon: 1e-3, center: true, scal
  * normalised over its last axis, (x - mean) / sqrt(var + epsilon) * gamma + beta. Keras order of
  * weights: gamma, beta (trainable).
  */
-export const layerNormalizationOp: OpDef<"layer_normalization", LayerNormalizationAttrs> = {
+export const layerNormalizationOp = attrsAsWritten<"layer_normalization", LayerNormalizationAttrs>({
   op: "layer_normalization",
   kerasClass: "LayerNormalization",
   doc: "Normalizes each example over the last axis: (x - mean) / sqrt(var + epsilon) * gamma + beta.",
@@ -118,18 +108,9 @@ export const layerNormalizationOp: OpDef<"layer_normalization", LayerNormalizati
   },
   defaults: layerNormalizationDefaults,
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, layerNormalizationDefaults);
-    return {
-      axis: a["axis"] as number,
-      epsilon: a["epsilon"] as number,
-      center: a["center"] as boolean,
-      scale: a["scale"] as boolean,
-    };
-  },
   infer: (inputs, a) => lastAxisOnly("layer_normalization", "last axis", inputs[0]!, a.axis),
   params(inputs, a) {
     const c = [inputs[0]!.at(-1)!];
     return affineParams(c, a);
   },
-};
+});
