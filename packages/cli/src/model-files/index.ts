@@ -4,7 +4,8 @@
  * formats are told by content (detect.ts). Every error names the file (and the layer where one
  * is known): RSC500, exit 1; exit 2 when a file cannot be read at all.
  *
- * - {@link readModelConfig}: the Keras model config (for `rsc import`).
+ * - {@link readModelConfig}: the Keras model config (for `rsc import`);
+ * - {@link readModelWeights}: the weights, by rsc weight name (for `--weights`).
  */
 
 export {
@@ -14,3 +15,15 @@ export {
   readModelConfig,
 } from "./config.js";
 export { type FileKind, findModelFile, isHdf5Signature, kindOfBytes } from "./detect.js";
+export {
+  type ExpectedLayer,
+  graphLayers,
+  kerasSnakeCase,
+  kerasVariableNames,
+} from "./names.js";
+export {
+  type ModelWeights,
+  type ReadWeightsOptions,
+  readModelWeights,
+  readTfjsArtifacts,
+} from "./weights.js";
