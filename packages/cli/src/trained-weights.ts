@@ -24,6 +24,7 @@ import {
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { malformedFile } from "./model-files/errors.js";
+import { FileWeights, type FillableTensor, isFillable } from "./model-files/file-weights.js";
 import {
   type ExpectedLayer,
   graphLayers,
@@ -100,20 +101,47 @@ export function readTrainedWeights(
   return readModelWeights(path, { expected, what });
 }
 
-/** Reads and checks the trained weights of `graph` (`rsc build --weights`, `rsc train --weights`). */
+/**
+ * Reads and checks the trained weights of `graph` (`rsc build --weights`, `rsc train --weights`).
+ * With `deferred`, the weights of an HDF5 file are read only as the backend asks for each
+ * (FileWeights), from the file kept open until `release`; call it when done.
+ */
 export async function loadGraphWeights(
   path: string,
   graph: Graph,
+  { deferred = false }: { readonly deferred?: boolean } = {},
 ): Promise<{
   readonly file: string;
   /** Every file read (inputs an output must not replace). */
   readonly files: readonly string[];
   readonly weights: WeightMap;
+  /** Closes a file kept open for deferred weights (a no-op otherwise). */
+  release(): void;
 }> {
-  const read = await readTrainedWeights(path, graphLayers(graph));
-  const weights = checkTrainedWeights(read, {
-    name: graph.name,
-    weights: expectedWeights(graph),
-  });
-  return { file: read.file, files: read.files, weights };
+  const read = await readModelWeights(path, { expected: graphLayers(graph), deferred });
+  try {
+    const tensors = [...read.weights].filter(([, w]) => isFillable(w));
+    const lazy = deferred && tensors.length === read.weights.size;
+    // The check needs names and shapes only: deferred values are not read for it.
+    const checked = checkTrainedWeights(
+      lazy
+        ? {
+            ...read,
+            weights: new Map(
+              [...read.weights].map(([n, w]) => [n, { shape: w.shape, data: EMPTY }]),
+            ),
+          }
+        : read,
+      { name: graph.name, weights: expectedWeights(graph) },
+    );
+    const weights = lazy
+      ? new FileWeights(new Map(tensors as [string, FillableTensor][]))
+      : checked;
+    return { file: read.file, files: read.files, weights, release: () => read.release() };
+  } catch (error) {
+    read.release();
+    throw error;
+  }
 }
+
+const EMPTY = new Float32Array(0);

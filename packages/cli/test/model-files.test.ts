@@ -20,6 +20,9 @@ import { ort } from "@rsc/backend-onnx/runtime";
 import { readArtifacts } from "@rsc/backend-tfjs/artifacts-format";
 import { unzipSync, zipSync } from "fflate";
 import { afterAll, describe, expect, it } from "vitest";
+import { permuteTo } from "../src/model-files/file-weights.js";
+import { type Hdf5Reader, openHdf5File } from "../src/model-files/hdf5.js";
+import { Hdf5Unsupported, openLiteFile } from "../src/model-files/hdf5-lite.js";
 import { readModelConfig, readModelWeights } from "../src/model-files/index.js";
 import { located, root, rsc } from "./rsc-process.js";
 import { writeSignsFile } from "./train-support.js";
@@ -140,6 +143,64 @@ describe("readModelWeights gives back the arrays that made each file", () => {
     const read = await readModelWeights(at("keras2-nested.h5"));
     expect(read.layerOf.get("conv1/kernel")).toBe("trunk");
     expect(read.layerOf.get("fc/bias")).toBe("head");
+  });
+});
+
+/** Everything a reader sees of a file: every group, attribute and dataset, in order. */
+function walk(h5: Hdf5Reader, path = "/", out: unknown[] = []): unknown[] {
+  const plain = (v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v);
+  out.push([path, h5.attrNames(path).map((n) => [n, plain(h5.attr(path, n))])]);
+  for (const key of h5.keys(path)) {
+    const sub = path === "/" ? `/${key}` : `${path}/${key}`;
+    if (h5.isGroup(sub)) walk(h5, sub, out);
+    else {
+      const t = h5.tensor(sub);
+      out.push([sub, t.shape, Array.from(t.data), h5.attrNames(sub)]);
+    }
+  }
+  return out;
+}
+
+describe("the lite HDF5 reader (fast path) and h5wasm see the same files", () => {
+  it.each([
+    "keras2-full.h5",
+    "keras2-weights.h5",
+    "keras2-chunked.h5",
+    "keras2-nested.h5",
+    "keras3.weights.h5",
+    "other-arch.h5",
+    "missing-layer.h5",
+  ])("%s", async (name) => {
+    const lite = openLiteFile(at(name));
+    const full = await openHdf5File(at(name));
+    try {
+      expect(walk(lite)).toEqual(walk(full));
+    } finally {
+      lite.close();
+      full.close();
+    }
+  });
+
+  it("hands compressed, new-format and truncated files to h5wasm, which reads them", async () => {
+    for (const name of ["keras2-gzip.h5", "keras2-latest.h5", "truncated.h5"])
+      expect(() => walk(openLiteFile(at(name))), name).toThrow(Hdf5Unsupported);
+    for (const name of ["keras2-gzip.h5", "keras2-latest.h5"])
+      expectSameTensors((await readModelWeights(at(name))).weights, ARRAYS);
+  });
+
+  it("defers the values of a deferred read until asked, straight into the caller's buffer", async () => {
+    const read = await readModelWeights(at("keras2-full.h5"), { deferred: true });
+    try {
+      const kernel = read.weights.get("conv1/kernel") as unknown as {
+        count: number;
+        fill(out: Float32Array): void;
+      };
+      const out = new Float32Array(kernel.count);
+      kernel.fill(out);
+      expect(Array.from(out)).toEqual(Array.from(ARRAYS.get("conv1/kernel")!.data));
+    } finally {
+      read.release();
+    }
   });
 });
 
@@ -425,4 +486,50 @@ describe("rsc train --weights (fine-tuning) and rsc evaluate --weights", () => {
     expect(bad.code).toBe(1);
     expect(located(bad.stderr).map((e) => e[3])).toEqual(Array(7).fill("RSC401"));
   }, 60_000);
+});
+
+describe("permuteTo (deferred weights into ONNX's layout)", () => {
+  /** numpy's transpose, one index at a time. */
+  function naive(data: Float32Array, shape: number[], perm: number[]): Float32Array {
+    const dims = perm.map((a) => shape[a]!);
+    const strides = shape.map((_, k) => shape.slice(k + 1).reduce((n, d) => n * d, 1));
+    const out = new Float32Array(data.length);
+    for (let t = 0; t < out.length; t++) {
+      let rest = t;
+      let src = 0;
+      for (let k = dims.length - 1; k >= 0; k--) {
+        src += (rest % dims[k]!) * strides[perm[k]!]!;
+        rest = Math.floor(rest / dims[k]!);
+      }
+      out[t] = data[src]!;
+    }
+    return out;
+  }
+  it.each([
+    [
+      [3, 3, 5, 37],
+      [3, 2, 0, 1],
+    ],
+    [
+      [1, 1, 40, 17],
+      [3, 2, 0, 1],
+    ],
+    [
+      [3, 3, 6, 2],
+      [2, 3, 0, 1],
+    ],
+    [
+      [7, 5],
+      [1, 0],
+    ],
+    [
+      [2, 3, 4],
+      [0, 1, 2],
+    ],
+  ])("shape %j by %j", (shape, perm) => {
+    const data = Float32Array.from({ length: shape.reduce((n, d) => n * d, 1) }, (_, i) => i);
+    const out = new Float32Array(data.length);
+    permuteTo(data, shape, perm, out);
+    expect(Array.from(out)).toEqual(Array.from(naive(data, shape, perm)));
+  });
 });

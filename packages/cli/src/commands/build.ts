@@ -99,10 +99,14 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   let weights: WeightMap;
   let seed: number | undefined;
   let weightsSource: string | undefined;
+  // Closes a weights file kept open for deferred reads (on an error, the exit closes it).
+  let release = () => {};
   if (flags.weights !== undefined) {
     // Read and checked against the graph before any backend is loaded.
     const { loadGraphWeights } = await import("../trained-weights.js");
-    const loaded = await loadGraphWeights(flags.weights, graph);
+    // Deferred: an .h5's tensors are read as the backend writes each one (file kept open).
+    const loaded = await loadGraphWeights(flags.weights, graph, { deferred: true });
+    release = () => loaded.release();
     weights = loaded.weights;
     weightsSource = basename(loaded.file);
     inputs.push(...loaded.files);
@@ -136,6 +140,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   }
   const { writeArtifact } = await import("../write-artifact.js");
   const files = await writeArtifact(backend.artifact, output, result.files, out, inputs);
+  release();
   setKept(`wrote ${output}`);
   const seconds = (performance.now() - started) / 1000;
   const all = [...diagnostics, ...result.diagnostics];

@@ -10,7 +10,7 @@
 import { MAX_MODEL_JSON_BYTES } from "@rsc/backend-tfjs/artifacts-format";
 import { findModelFile, hdf5OpenFailure, readWholeFile } from "./detect.js";
 import { malformedFile } from "./errors.js";
-import { Hdf5Error, type Hdf5Reader, openHdf5File } from "./hdf5.js";
+import { Hdf5Error, type Hdf5Reader, withHdf5File } from "./hdf5.js";
 import { MAX_ARCHIVE_BYTES, readKerasArchive } from "./keras-archive.js";
 
 /** What kind of model file it is. */
@@ -221,27 +221,23 @@ export async function readModelConfig(path: string, what = "model file"): Promis
       ...configOfArchive(archive.config, file, archive.metadata),
     };
   }
-  let h5: Hdf5Reader | undefined;
   try {
-    h5 = await openHdf5File(file).catch((error) => {
-      throw error instanceof Hdf5Error ? malformedFile(file, hdf5OpenFailure(file)) : error;
+    const { value: read } = await withHdf5File(file, (h5) => {
+      const config = configOfHdf5(h5, file);
+      return config === undefined ? { keras3: isKeras3Layout(h5) } : { config };
     });
-    const read = configOfHdf5(h5, file);
-    if (read === undefined) {
-      const keras3 = isKeras3Layout(h5);
+    if (read.config === undefined) {
       throw malformedFile(
         file,
-        `has no model_config attribute: it holds only weights (${keras3 ? "a Keras 3 .weights.h5" : "a Keras save_weights file"}), not the model's architecture`,
+        `has no model_config attribute: it holds only weights (${read.keras3 ? "a Keras 3 .weights.h5" : "a Keras save_weights file"}), not the model's architecture`,
         {
           hint: "save the whole model (model.save('model.h5') or model.save('model.keras')) or its model.to_json(), and give that; these weights load with --weights",
         },
       );
     }
-    return { format: "keras-h5", file, ...read };
+    return { format: "keras-h5", file, ...read.config };
   } catch (error) {
-    if (error instanceof Hdf5Error) throw malformedFile(file, error.message);
+    if (error instanceof Hdf5Error) throw malformedFile(file, hdf5OpenFailure(file));
     throw error;
-  } finally {
-    h5?.close();
   }
 }

@@ -9,6 +9,8 @@
  * RSC500 naming the file and the layer being read.
  */
 import { quietly } from "../data-h5.js";
+import { CliError } from "../errors.js";
+import { openLiteBytes, openLiteFile } from "./hdf5-lite.js";
 
 /** A failure of libhdf5 (a corrupt or truncated file), or a dataset rsc cannot decode. */
 export class Hdf5Error extends Error {
@@ -21,7 +23,11 @@ export class Hdf5Error extends Error {
 /** One numeric dataset, as float32 (Keras weights are floats; ints, e.g. a count, widened). */
 export interface Hdf5Tensor {
   readonly shape: readonly number[];
+  /** The values (a deferred tensor reads them on first access, while its file is open). */
   readonly data: Float32Array;
+  /** Deferred tensors: the number of values, and a read of them into `out` (that long). */
+  readonly count?: number;
+  fill?(out: Float32Array): void;
 }
 
 /** A read-only HDF5 file: paths are absolute (`/model_weights/conv1`). */
@@ -231,4 +237,76 @@ export async function openHdf5Bytes(bytes: Uint8Array): Promise<Hdf5Reader> {
     fs.unlink(name);
     throw error;
   }
+}
+
+/** What {@link withHdf5File} gives back: `fn`'s value, and the close of a file kept open. */
+export interface Hdf5Result<T> {
+  readonly value: T;
+  /** Closes the file when `keepOpen` kept it open (deferred tensors); a no-op otherwise. */
+  close(): void;
+}
+
+/**
+ * Runs `fn` on an HDF5 source: first with the lite reader (hdf5-lite.ts), and when that cannot
+ * read the file (a feature it lacks, or anything it finds wrong), again with h5wasm, whose
+ * verdict stands. Errors `fn` raises about the content (CliError) are final. With `keepOpen`,
+ * the lite reader's file stays open for the deferred tensors `fn` returned (close it with the
+ * result's `close`); h5wasm's tensors are never deferred.
+ */
+async function withReader<T>(
+  lite: () => Hdf5Reader,
+  full: () => Promise<Hdf5Reader>,
+  fn: (h5: Hdf5Reader) => T,
+  keepOpen: boolean,
+): Promise<Hdf5Result<T>> {
+  let fast: Hdf5Reader | undefined;
+  try {
+    fast = lite();
+    const value = fn(fast);
+    const reader = fast;
+    fast = undefined;
+    if (!keepOpen) {
+      reader.close();
+      return { value, close: () => {} };
+    }
+    return { value, close: () => reader.close() };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+  } finally {
+    fast?.close();
+  }
+  const h5 = await full();
+  try {
+    return { value: fn(h5), close: () => {} };
+  } finally {
+    h5.close();
+  }
+}
+
+/** {@link withReader} on a file on disk; h5wasm's open failure is thrown as {@link Hdf5Error}. */
+export function withHdf5File<T>(
+  path: string,
+  fn: (h5: Hdf5Reader) => T,
+  { keepOpen = false }: { readonly keepOpen?: boolean } = {},
+): Promise<Hdf5Result<T>> {
+  return withReader(
+    () => openLiteFile(path),
+    () => openHdf5File(path),
+    fn,
+    keepOpen,
+  );
+}
+
+/** {@link withReader} on bytes (a `.keras` archive's model.weights.h5). */
+export function withHdf5Bytes<T>(
+  bytes: Uint8Array,
+  fn: (h5: Hdf5Reader) => T,
+  { keepOpen = false }: { readonly keepOpen?: boolean } = {},
+): Promise<Hdf5Result<T>> {
+  return withReader(
+    () => openLiteBytes(bytes),
+    () => openHdf5Bytes(bytes),
+    fn,
+    keepOpen,
+  );
 }

@@ -31,7 +31,7 @@ import {
 } from "./config.js";
 import { findModelFile, hdf5OpenFailure, readWholeFile } from "./detect.js";
 import { malformedFile } from "./errors.js";
-import { Hdf5Error, type Hdf5Reader, openHdf5Bytes, openHdf5File } from "./hdf5.js";
+import { Hdf5Error, type Hdf5Reader, withHdf5Bytes, withHdf5File } from "./hdf5.js";
 import { MAX_ARCHIVE_BYTES, readKerasArchive } from "./keras-archive.js";
 import { type ReadWeights, readKeras2Weights } from "./keras2.js";
 import { readKeras3Weights } from "./keras3.js";
@@ -54,6 +54,11 @@ export interface ModelWeights {
   readonly config?: KerasModelConfig;
   /** tfjs files only: what the artifacts reader read (topology, metadata). */
   readonly artifacts?: TfjsArtifacts;
+  /**
+   * Closes the file of deferred weights ({@link ReadWeightsOptions.deferred}), after which their
+   * values cannot be read; a no-op when nothing was deferred.
+   */
+  release(): void;
 }
 
 /** Options of {@link readModelWeights}. */
@@ -65,6 +70,12 @@ export interface ReadWeightsOptions {
   readonly expected?: readonly ExpectedLayer[];
   /** How messages call the file: `weights file` by default. */
   readonly what?: string;
+  /**
+   * Read the values of HDF5 weights only when asked for (Hdf5Tensor.fill / data), from the file
+   * kept open until {@link ModelWeights.release}: a writer that streams weights then reads each
+   * tensor into its own buffer, and the weights are never all held at once.
+   */
+  readonly deferred?: boolean;
 }
 
 const oneOne = () => ({ line: 1, column: 1 });
@@ -142,6 +153,7 @@ function tfjsWeights(
     files: [artifacts.file, ...artifacts.shards],
     ...(config === undefined ? {} : { config }),
     artifacts,
+    release: () => {},
   };
 }
 
@@ -150,14 +162,18 @@ function hdf5Weights(
   h5: Hdf5Reader,
   file: string,
   config: KerasModelConfig | undefined,
-  expected: readonly ExpectedLayer[] | undefined,
+  { expected, deferred }: ReadWeightsOptions,
 ): ReadWeights & { format: "keras-h5" | "keras3-h5" } {
   const options = {
     ...(config === undefined ? {} : { config }),
     ...(expected === undefined ? {} : { expected }),
   };
-  if (isKeras3Layout(h5)) return { format: "keras3-h5", ...readKeras3Weights(h5, file, options) };
-  return { format: "keras-h5", ...readKeras2Weights(h5, file, options) };
+  const read = isKeras3Layout(h5)
+    ? { format: "keras3-h5" as const, ...readKeras3Weights(h5, file, options) }
+    : { format: "keras-h5" as const, ...readKeras2Weights(h5, file, options) };
+  // Not deferred: every value read now, while the file is open.
+  if (deferred !== true) for (const w of read.weights.values()) void w.data;
+  return read;
 }
 
 /**
@@ -187,51 +203,57 @@ export async function readModelWeights(
     }
     return tfjsWeights(readTfjsArtifacts(path, what), options.expected);
   }
-  let h5: Hdf5Reader | undefined;
-  let config: KerasModelConfig | undefined;
-  try {
-    if (found.kind === "zip") {
-      const archive = readKerasArchive(readWholeFile(file, MAX_ARCHIVE_BYTES, what), file);
-      if (archive.weights === undefined)
-        throw malformedFile(
-          file,
-          `has no model.weights.h5 (it holds: ${archive.names.join(", ") || "nothing"})${archive.names.includes("model.weights.npz") ? "; weights saved as .npz are not read by rsc" : ""}`,
-        );
-      if (archive.config === undefined)
-        throw malformedFile(
-          file,
-          `has no config.json, so it is not a Keras model archive (it holds: ${archive.names.join(", ") || "nothing"})`,
-          { hint: "a .keras file is what Keras 3's model.save('model.keras') writes" },
-        );
-      config = configOfArchive(archive.config, file, archive.metadata).config;
-      h5 = await openHdf5Bytes(archive.weights).catch((error) => {
-        throw error instanceof Hdf5Error
-          ? malformedFile(
-              file,
-              "its model.weights.h5 cannot be read as HDF5 (corrupt or truncated?)",
-            )
-          : error;
-      });
-      const read = hdf5Weights(h5, file, config, options.expected);
+  if (found.kind === "zip") {
+    const archive = readKerasArchive(readWholeFile(file, MAX_ARCHIVE_BYTES, what), file);
+    if (archive.weights === undefined)
+      throw malformedFile(
+        file,
+        `has no model.weights.h5 (it holds: ${archive.names.join(", ") || "nothing"})${archive.names.includes("model.weights.npz") ? "; weights saved as .npz are not read by rsc" : ""}`,
+      );
+    if (archive.config === undefined)
+      throw malformedFile(
+        file,
+        `has no config.json, so it is not a Keras model archive (it holds: ${archive.names.join(", ") || "nothing"})`,
+        { hint: "a .keras file is what Keras 3's model.save('model.keras') writes" },
+      );
+    const config = configOfArchive(archive.config, file, archive.metadata).config;
+    try {
+      const { value, close } = await withHdf5Bytes(
+        archive.weights,
+        (h5) => hdf5Weights(h5, file, config, options),
+        { keepOpen: options.deferred === true },
+      );
       return {
         file,
-        ...read,
+        ...value,
         format: "keras-archive",
         locate: oneOne,
         files: [file],
-        ...(config ? { config } : {}),
+        config,
+        release: close,
       };
+    } catch (error) {
+      if (error instanceof Hdf5Error)
+        throw malformedFile(
+          file,
+          "its model.weights.h5 cannot be read as HDF5 (corrupt or truncated?)",
+        );
+      throw error;
     }
-    h5 = await openHdf5File(file).catch((error) => {
-      throw error instanceof Hdf5Error ? malformedFile(file, hdf5OpenFailure(file)) : error;
-    });
-    config = configOfHdf5(h5, file)?.config;
-    const read = hdf5Weights(h5, file, config, options.expected);
-    return { file, ...read, locate: oneOne, files: [file], ...(config ? { config } : {}) };
+  }
+  try {
+    const { value, close } = await withHdf5File(
+      file,
+      (h5) => {
+        const config = configOfHdf5(h5, file)?.config;
+        const read = hdf5Weights(h5, file, config, options);
+        return { file, ...read, locate: oneOne, files: [file], ...(config ? { config } : {}) };
+      },
+      { keepOpen: options.deferred === true },
+    );
+    return { ...value, release: close };
   } catch (error) {
-    if (error instanceof Hdf5Error) throw malformedFile(file, error.message);
+    if (error instanceof Hdf5Error) throw malformedFile(file, hdf5OpenFailure(file));
     throw error;
-  } finally {
-    h5?.close();
   }
 }
