@@ -150,7 +150,9 @@ export function readKeras3Weights(
   }
 
   // Variables no layer claimed: reported as extra weights, by their path.
-  const unclaimed = (path: string) => {
+  const unclaimed = (path: string, depth = 0) => {
+    if (depth > 64)
+      throw malformedFile(file, `'${path}' nests models more than 64 deep (a cycle?)`);
     for (const child of h5.keys(path)) {
       const sub = `${path}/${child}`;
       if (child === "vars" || !h5.isGroup(sub)) continue;
@@ -158,7 +160,7 @@ export function readKeras3Weights(
         const at = sub.slice(1);
         for (const [i, t] of vars(sub, at).entries()) put(`${at}/vars/${i}`, t, at);
       }
-      unclaimed(layersGroup(h5, sub) ?? `${sub}/layers`);
+      unclaimed(layersGroup(h5, sub) ?? `${sub}/layers`, depth + 1);
     }
   };
   const root = layersGroup(h5, "");
