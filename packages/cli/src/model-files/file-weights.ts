@@ -6,7 +6,7 @@
  * writer's buffer and never all held at once, as seeded weights are generated.
  */
 import type { LazyWeightMap } from "@rsc/compiler";
-import type { Hdf5Tensor } from "./hdf5.js";
+import type { Hdf5Tensor } from "./hdf5-types.js";
 
 /** A tensor whose values can be read into a caller's buffer. */
 export type FillableTensor = Hdf5Tensor & {

@@ -21,7 +21,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { isHdf5Signature } from "./detect.js";
-import type { Hdf5Reader, Hdf5Tensor } from "./hdf5.js";
+import type { Hdf5Reader, Hdf5Tensor } from "./hdf5-types.js";
 
 /** The file uses a feature this reader does not implement (or is malformed): use h5wasm. */
 export class Hdf5Unsupported extends Error {
