@@ -8,6 +8,7 @@
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -126,6 +127,22 @@ describe("readModelWeights gives back the arrays that made each file", () => {
     expect(close("conv1/kernel")).toBeLessThan(1 / 255);
     expect(close("fc/kernel")).toBeLessThan(1e-4);
     expect(close("conv1/bias")).toBe(0);
+  });
+
+  it("drops a nested model's prefix from tfjs weight names (Teachable Machine style)", async () => {
+    const dir = join(tmp, "tfjs-nested");
+    const src = at("tfjs-quantized");
+    mkdirSync(dir);
+    for (const f of readdirSync(src)) copyFileSync(join(src, f), join(dir, f));
+    const json = JSON.parse(readFileSync(join(src, "model.json"), "utf8"));
+    for (const w of json.weightsManifest[0].weights) w.name = `sequential_1/sequential/${w.name}`;
+    writeFileSync(join(dir, "model.json"), JSON.stringify(json));
+    const read = await readModelWeights(dir, { expected: EXPECTED });
+    expect([...read.weights.keys()].sort()).toEqual([...ARRAYS.keys()].sort());
+    expect(read.locate("fc/bias").column).toBeGreaterThan(1);
+    // Without the model's layer names, nothing says where the prefix ends: names kept.
+    const bare = await readModelWeights(dir);
+    expect([...bare.weights.keys()][0]).toBe("sequential_1/sequential/conv1/kernel");
   });
 
   it("tells the format by content, not by the file name", async () => {

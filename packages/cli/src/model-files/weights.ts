@@ -35,7 +35,7 @@ import { Hdf5Error, type Hdf5Reader, withHdf5Bytes, withHdf5File } from "./hdf5.
 import { MAX_ARCHIVE_BYTES, readKerasArchive } from "./keras-archive.js";
 import { type ReadWeights, readKeras2Weights } from "./keras2.js";
 import { readKeras3Weights } from "./keras3.js";
-import { type ExpectedLayer, rscWeightName } from "./names.js";
+import type { ExpectedLayer } from "./names.js";
 
 /** Weights read from a model file. */
 export interface ModelWeights {
@@ -108,6 +108,19 @@ export function readTfjsArtifacts(path: string, what: string): TfjsArtifacts {
   }
 }
 
+/**
+ * A tfjs weight name with a nested model's prefix dropped (`tm/head/fc/kernel` -> `fc/kernel`)
+ * when it ends in `<layer>/<weight>` of a layer of the model (the longest such layer); else as is.
+ */
+function innerName(stored: string, layers: ReadonlySet<string>): string {
+  const base = stored.slice(stored.lastIndexOf("/") + 1);
+  let best: string | undefined;
+  for (const layer of layers)
+    if (stored.endsWith(`/${layer}/${base}`) && (best === undefined || layer.length > best.length))
+      best = layer;
+  return best === undefined ? stored : `${best}/${base}`;
+}
+
 /** tfjs weights renamed to rsc's names (nested models' prefixes dropped, see names.ts). */
 function tfjsWeights(
   artifacts: TfjsArtifacts,
@@ -120,10 +133,7 @@ function tfjsWeights(
   const original = new Map<string, string>();
   for (const [stored, tensor] of artifacts.weights) {
     const scope = stored.includes("/") ? stored.slice(0, stored.lastIndexOf("/")) : stored;
-    const name =
-      known.has(stored) || !stored.includes("/")
-        ? stored
-        : rscWeightName(scope, stored, undefined, layers);
+    const name = known.has(stored) ? stored : innerName(stored, layers);
     const before = original.get(name);
     if (before !== undefined)
       throw malformedFile(
