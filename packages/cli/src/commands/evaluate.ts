@@ -23,6 +23,10 @@ export function registerEvaluate(program: Command): void {
     )
     .addOption(integerOption("--batch-size <n>", "examples per step", BATCH_RANGE, 32))
     .addOption(runtimeOption())
+    .option(
+      "--weights <path>",
+      "evaluate with these trained weights (Keras .h5, .weights.h5, .keras, tfjs model.json) instead of the folder's",
+    )
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(
