@@ -293,7 +293,7 @@ describe("signals and closed pipes", () => {
       text += chunk;
     });
     const done = new Promise<number | null>((resolve) => child.on("close", resolve));
-    await waitFor(() => /^epoch 2\/500/m.test(text), 60_000);
+    await waitFor(() => /^Epoch 3\/500/m.test(text), 60_000);
     child.kill("SIGINT");
     expect(await done).toBe(130);
     const log = JSON.parse(readFileSync(join(out, "train-log.json"), "utf8"));
@@ -330,7 +330,7 @@ describe("signals and closed pipes", () => {
         text += chunk;
       });
       const done = new Promise<number | null>((resolve) => child.on("close", resolve));
-      await waitFor(() => /epoch 2\/500/.test(text), 60_000);
+      await waitFor(() => /Epoch 3\/500/.test(text), 60_000);
       child.stdin!.write("\u0003");
       expect(await done).toBe(130);
       expect(text).toContain("\u001b[?25l");

@@ -33,6 +33,7 @@ import { printable, printDiagnostics, printJson, say } from "../output.js";
 import { checkOutputDir } from "../output-checks.js";
 import { TRAIN_INPUT_SCALING } from "../provenance.js";
 import { RSC_VERSION } from "../version.js";
+import { trainDisplay } from "./progress.js";
 import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
 
 /** Flags of `rsc train`, parsed. */
@@ -218,8 +219,8 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   };
   const records: EpochRecord[] = [];
   const batches = Math.ceil(trainCount / batchSize);
-  const bar = !out.json && process.stderr.isTTY === true ? await progressBar() : undefined;
-  const forgetBar = bar === undefined ? undefined : onTerminalRestore(() => bar.stop());
+  const display = out.json ? undefined : await trainDisplay(process.stderr);
+  const forgetDisplay = display === undefined ? undefined : onTerminalRestore(() => display.stop());
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const order = tf.tensor1d(permutation(trainCount, seed, epoch), "int32");
@@ -227,7 +228,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     const y = tf.gather(yTrain, order);
     order.dispose();
     const started = performance.now();
-    bar?.start(batches, 0, { epoch: `${epoch}/${epochs}`, loss: "-", acc: "-" });
+    display?.startEpoch(epoch, epochs, batches);
     const history = await model.fit(x, y, {
       epochs: 1,
       batchSize,
@@ -236,16 +237,12 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       ...(validation === undefined ? {} : { validationData: validation }),
       callbacks: {
         onBatchEnd: async (batch, logs) => {
-          bar?.update(batch + 1, {
-            loss: (logs?.["loss"] ?? Number.NaN).toFixed(4),
-            acc: (logs?.["acc"] ?? Number.NaN).toFixed(3),
-          });
+          display?.step(batch + 1, { loss: logs?.["loss"], accuracy: logs?.["acc"] });
         },
       },
     });
     x.dispose();
     y.dispose();
-    bar?.stop();
     const h = history.history as Record<string, number[]>;
     const metric = (...names: string[]) => names.map((n) => h[n]?.[0]).find((v) => v !== undefined);
     const valLoss = metric("val_loss");
@@ -259,6 +256,12 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       seconds: (performance.now() - started) / 1000,
     };
     records.push(record);
+    display?.endEpoch({
+      loss: record.loss,
+      accuracy: record.accuracy,
+      ...(valLoss === undefined ? {} : { val_loss: valLoss }),
+      ...(valAccuracy === undefined ? {} : { val_accuracy: valAccuracy }),
+    });
 
     const files = await saveArtifacts(model, {
       convertedBy: `rsc ${RSC_VERSION}`,
@@ -281,9 +284,8 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       { inputs },
     );
     setKept(`${outDir} holds the model after epoch ${epoch} of ${epochs} (see its train-log.json)`);
-    if (!out.json) say(formatEpoch(record, epochs));
   }
-  forgetBar?.();
+  forgetDisplay?.();
   model.dispose();
   if (out.json) {
     printJson({
@@ -298,30 +300,4 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     );
   }
   return ExitCode.Ok;
-}
-
-/** One line per epoch: `epoch 2/10  loss 0.8123  acc 0.700  val_loss ...  val_acc ...  3.2s`. */
-function formatEpoch(r: EpochRecord, epochs: number): string {
-  const parts = [
-    `epoch ${r.epoch}/${epochs}`,
-    `loss ${r.loss.toFixed(4)}`,
-    `acc ${r.accuracy.toFixed(3)}`,
-  ];
-  if (r.valLoss !== undefined) parts.push(`val_loss ${r.valLoss.toFixed(4)}`);
-  if (r.valAccuracy !== undefined) parts.push(`val_acc ${r.valAccuracy.toFixed(3)}`);
-  parts.push(`${r.seconds.toFixed(1)}s`);
-  return parts.join("  ");
-}
-
-async function progressBar() {
-  const { default: progress } = await import("cli-progress");
-  return new progress.SingleBar(
-    {
-      stream: process.stderr,
-      format: "epoch {epoch} [{bar}] {value}/{total} batches | loss {loss} acc {acc} | {duration}s",
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    progress.Presets.shades_classic,
-  );
 }
