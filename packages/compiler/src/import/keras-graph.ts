@@ -129,11 +129,11 @@ export function readKerasGraph(root: JsonValue): {
         outputs,
         nestedModels: reader.nested,
       },
-      problems: [],
+      problems: reader.notes,
     };
   } catch (error) {
     if (!(error instanceof StructureError)) throw error;
-    return { problems: [error.problem] };
+    return { problems: [...reader.notes, error.problem] };
   }
 }
 
@@ -144,8 +144,15 @@ class GraphReader {
   /** Every name taken in the flat model, with the object that took it. */
   private readonly taken = new Map<string, JsonObject>();
 
+  /** Problems that leave the structure readable (the reading goes on). */
+  readonly notes: GraphProblem[] = [];
+
   private fail(code: GraphProblem["code"], message: string, at: GraphProblem["at"]): never {
     throw new StructureError({ code, message, at });
+  }
+
+  private note(code: GraphProblem["code"], message: string, at: GraphProblem["at"]): void {
+    this.notes.push({ code, message, at });
   }
 
   private claim(name: string, object: JsonObject, scope: readonly string[]): void {
@@ -418,7 +425,8 @@ class GraphReader {
       this.fail("RSC524", `layer '${name}' is never called (empty 'inbound_nodes')`, layer);
     }
     if (nodes!.length > 1) {
-      this.fail(
+      // Reported, and the first call read, so the other layers are still checked.
+      this.note(
         "RSC523",
         `layer '${name}' (${String(field(layer, "class_name"))}) is called ${nodes!.length} times, sharing its weights: rsc has no shared layers`,
         layer,
@@ -432,7 +440,7 @@ class GraphReader {
       const inKwargs: TensorRef[] = [];
       collectKerasTensors(field(node, "kwargs"), inKwargs);
       if (inKwargs.length > 0) {
-        this.fail(
+        this.note(
           "RSC523",
           `layer '${name}' takes a tensor as a keyword argument ('${inKwargs[0]!.layer}'): rsc layers take their inputs only`,
           layer,
@@ -450,7 +458,7 @@ class GraphReader {
           const inKwargs: TensorRef[] = [];
           collectKerasTensors(kwargs, inKwargs);
           if (inKwargs.length > 0 || Array.isArray(field(kwargs, "mask"))) {
-            this.fail(
+            this.note(
               "RSC523",
               `layer '${name}' takes a tensor as a keyword argument: rsc layers take their inputs only`,
               layer,
