@@ -33,6 +33,10 @@ export function registerEvaluate(program: Command): void {
         },
       ),
     )
+    .option(
+      "--weights <path>",
+      "evaluate with these trained weights (Keras .h5, .weights.h5, .keras, tfjs model.json) instead of the folder's",
+    )
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(

@@ -42,6 +42,10 @@ export function registerTrain(program: Command): void {
         ),
       )
       .option(
+        "--weights <path>",
+        "start from these trained weights (fine-tuning): a Keras .h5, .weights.h5, .keras or tfjs model.json",
+      )
+      .option(
         "-o, --out <dir>",
         "output folder for the trained model (default: build/<spec>-trained)",
       )

@@ -8,7 +8,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { bytesFile, type Graph, initWeights, type Shape, uniformStream } from "@rsc/compiler";
+import {
+  bytesFile,
+  type Graph,
+  initWeights,
+  type Shape,
+  uniformStream,
+  type WeightMap,
+} from "@rsc/compiler";
 import { compileOrThrow, outputOptions, requireReadable, type SpecFlags } from "../command-kit.js";
 import { checkFitsModel, readImageDataset } from "../data-h5.js";
 import { onTerminalRestore, setKept } from "../early-exit.js";
@@ -34,6 +41,8 @@ export interface TrainFlags extends SpecFlags {
   readonly seed?: number;
   readonly out?: string;
   readonly runtime: RuntimeFlag;
+  /** `--weights`: initial weights from a model file (fine-tuning) instead of seeded ones. */
+  readonly weights?: string;
 }
 
 /** Metrics of one finished epoch, as train-log.json records them. */
@@ -58,6 +67,8 @@ export interface TrainLog {
   /** The spec file as given, its model name and the sha256 of its canonical IR. */
   readonly spec: { readonly file: string; readonly name: string; readonly hash: string };
   readonly seed: number;
+  /** The model file the initial weights came from (`--weights`), when not seeded. */
+  readonly initialWeights?: string;
   /** The tfjs runtime that trained (`wasm`, `cpu`, ...). */
   readonly runtime: string;
   readonly data: {
@@ -124,6 +135,16 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const inputs = [spec, ...info.files, flags.data];
   checkOutputDir(outDir, inputs);
 
+  // Initial weights: a model file's (read and checked before the data), or seeded.
+  let initial: WeightMap | undefined;
+  if (flags.weights !== undefined) {
+    const { loadGraphWeights } = await import("../trained-weights.js");
+    const loaded = await loadGraphWeights(flags.weights, graph);
+    initial = loaded.weights;
+    inputs.push(...loaded.files);
+    checkOutputDir(outDir, inputs);
+  }
+
   const data = await readImageDataset(flags.data, "train");
   checkFitsModel(data, inputShape, classes);
   const valCount = data.count - Math.floor(data.count * (1 - valSplit));
@@ -132,7 +153,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
 
   const runtime = await activateRuntime(flags.runtime, { quiet: out.json });
   const { tf, lowerGraph, saveArtifacts } = await import("@rsc/backend-tfjs");
-  const lowered = lowerGraph(graph, initWeights(graph, seed));
+  const lowered = lowerGraph(graph, initial ?? initWeights(graph, seed));
   if (lowered.model === undefined) {
     throw new CliError(
       "the model cannot be built with tfjs",
@@ -159,6 +180,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     rscVersion: RSC_VERSION,
     spec: { file: spec, name: info.name, hash: info.hash },
     seed,
+    ...(flags.weights === undefined ? {} : { initialWeights: flags.weights }),
     runtime,
     data: {
       file: flags.data,
