@@ -283,6 +283,45 @@ describe("rsc import: output and bad input", () => {
     expect(bad.stderr).toContain("--input-shape");
   });
 
+  const files = join(root, "packages", "cli", "test", "fixtures");
+  it.each([
+    ["import/lambda.h5", "(model_config)", "RSC522", "layer 'double' (Lambda)"],
+    ["import/custom.keras", "(config.json)", "RSC522", "layer 'scale' (Scale)"],
+    ["model-files/keras2-weights.h5", "", "RSC500", "it holds only weights"],
+    ["model-files/keras3.weights.h5", "", "RSC500", "it holds only weights"],
+    ["model-files/no-config.keras", "", "RSC500", "has no config.json"],
+    ["model-files/truncated.h5", "", "RSC500", "is truncated"],
+  ])(
+    "%s: exit 1 naming the file (and the part read) and the layer",
+    async (name, part, code, says) => {
+      const model = join(files, name);
+      const out = join(tmp, `${name.replace("/", "-")}.yaml`);
+      const run = await rsc(["import", model, "-o", out]);
+      expect(run.code).toBe(1);
+      const [[file, , , got]] = located(run.stderr) as [[string, string, string, string]];
+      expect(file).toBe(part === "" ? model : `${model} ${part}`);
+      expect(got).toBe(code);
+      expect(run.stderr).toContain(says);
+      expect(existsSync(out)).toBe(false);
+    },
+  );
+
+  it("a weights-only .h5 says how to proceed: the whole model, or --weights with a spec", async () => {
+    const run = await rsc(["import", join(files, "model-files", "keras2-weights.h5")]);
+    expect(run.stderr).toMatch(/hint: .*model\.save.*--weights/);
+  });
+
+  it.each(["model-files/keras2-full.h5", "model-files/keras2-nested.h5", "model-files/tiny.keras"])(
+    "%s: imports the Keras model (its layer names kept)",
+    async (name) => {
+      const run = await rsc(["import", join(files, name)]);
+      expect(run.code, run.stderr).toBe(0);
+      for (const layer of ["conv1", "bn1", "relu1", "gap", "fc"])
+        expect(run.stdout).toContain(`name: ${layer}`);
+      expect(run.stderr).toMatch(/: 5 layers, 143 params/);
+    },
+  );
+
   it("I/O problems are exit 2; a binary file is exit 1 (not a model)", async () => {
     expect((await rsc(["import", join(tmp, "missing.json")])).code).toBe(2);
     const folder = join(tmp, "a-folder");
@@ -292,7 +331,7 @@ describe("rsc import: output and bad input", () => {
     writeFileSync(binary, new Uint8Array([1, 0, 2, 0, 255, 254]));
     const run = await rsc(["import", binary]);
     expect(run.code).toBe(1);
-    expect(located(run.stderr)).toEqual([[binary, "1", "1", "RSC520"]]);
+    expect(located(run.stderr)).toEqual([[binary, "1", "1", "RSC500"]]);
   });
 
   it("refuses to write the spec over its own model file", async () => {

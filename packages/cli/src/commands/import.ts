@@ -7,11 +7,11 @@
  * Nothing in the model file is ever run.
  */
 import type { Command } from "commander";
-import { action, outputOptions, requireReadable } from "../command-kit.js";
+import { action, outputOptions } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
-import { readModelConfig } from "../model-config.js";
+import { readImportSource } from "../model-config.js";
 import { printable, printDiagnostics, printJson, printOut, say } from "../output.js";
 
 /** Flags of `rsc import`. */
@@ -62,12 +62,12 @@ export function registerImport(program: Command): void {
     .action(
       action(async (model: string, flags: ImportFlags) => {
         const out = outputOptions(flags);
-        requireReadable(model, "model");
-        const source = readModelConfig(model);
+        const source = await readImportSource(model);
         const { importKerasModel } = await import("@rsc/compiler");
         const result = importKerasModel(source.text, {
           file: source.file,
           source: model,
+          ...(source.kerasVersion === undefined ? {} : { kerasVersion: source.kerasVersion }),
           ...(flags.blocks ? { blocks: true } : {}),
           ...(flags.inputShape === undefined ? {} : { inputShape: flags.inputShape }),
         });
@@ -81,7 +81,7 @@ export function registerImport(program: Command): void {
         const { stats } = result;
         const text = result.spec;
         if (flags.output !== undefined) {
-          await writeFileAtomic(flags.output, text, { inputs: [model] });
+          await writeFileAtomic(flags.output, text, { inputs: [model, source.path] });
         }
         if (out.json) {
           printJson({

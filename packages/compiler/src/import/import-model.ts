@@ -37,6 +37,8 @@ export interface ImportOptions {
   readonly source: string;
   /** Look for repeated subgraphs and write them as block templates (`--blocks`). */
   readonly blocks?: boolean;
+  /** `keras_version` recorded beside the config (an `.h5` attribute, a `.keras`'s metadata.json). */
+  readonly kerasVersion?: string;
   /** The input shape (batch excluded) for a model whose single input has unknown dimensions. */
   readonly inputShape?: readonly number[];
 }
@@ -122,7 +124,8 @@ export function importKerasModel(text: string, options: ImportOptions): ImportRe
   const root = found.config as JsonObject;
   const kerasMajor =
     !found.tfjs &&
-    (field(root, "module") !== undefined || (found.version ?? model.kerasVersion)?.startsWith("3"))
+    (field(root, "module") !== undefined ||
+      (options.kerasVersion ?? found.version ?? model.kerasVersion)?.startsWith("3"))
       ? 3
       : 2;
   const ctx: ConvertContext = { kerasMajor, tfjs: found.tfjs };
