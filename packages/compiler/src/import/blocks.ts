@@ -33,7 +33,7 @@ const PARAM_ATTRS = ["filters", "units", "strides"] as const;
 
 /** Most templates written; most pieces in one template. */
 const MAX_TEMPLATES = 12;
-const MAX_PIECES = 8;
+const MAX_PIECES = 16;
 
 /** A template is worth its lines when it has this many layers and saves this many. */
 const MIN_LAYERS = 3;
@@ -374,7 +374,8 @@ function argsText(args: Record<string, unknown>, raw: ReadonlySet<string> = new 
 
 /** `over:` and `with:` for a stage over instance ids: a range when the ids count up. */
 function stageOver(param: string, ids: readonly string[]): { over: string; id?: string } {
-  const pre = commonPrefix(ids);
+  // Digits that every id shares belong to the number (`block_11`, `block_12`: 11..12, not 1..2).
+  const pre = commonPrefix(ids).replace(/\d+$/, "");
   const post = commonSuffix(ids.map((x) => x.slice(pre.length)));
   const mids = ids.map((x) => x.slice(pre.length, x.length - post.length));
   const ints = mids.every(

@@ -540,8 +540,12 @@ const CONVERTERS: Readonly<Record<string, (r: ConfigReader) => ConvertedLayer | 
   Flatten: () => ({ op: "flatten", attrs: {} }),
   Dropout: (r) => {
     const noise = r.raw("noise_shape");
-    if (noise !== undefined && noise !== null)
-      r.warn("noise_shape not kept: it changes training only");
+    const set = noise !== undefined && noise !== null;
+    // Kept when the dropout op has the attribute; otherwise it changes training only.
+    if (set && Object.hasOwn(OPS.dropout.attrs.properties, "noise_shape")) {
+      return { op: "dropout", attrs: { rate: r.number("rate", 0), noise_shape: noise } };
+    }
+    if (set) r.warn("noise_shape not kept: it changes training only");
     return { op: "dropout", attrs: { rate: r.number("rate", 0) } };
   },
   Reshape: (r) => {
