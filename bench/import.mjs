@@ -122,19 +122,35 @@ function mobilenetV2Config() {
     add("ReLU", name, { max_value: 6.0, negative_slope: 0.0, threshold: 0.0 }, [x]);
     return name;
   };
-  add("InputLayer", "input_1", { batch_input_shape: [null, 224, 224, 3], sparse: false, ragged: false }, []);
+  add(
+    "InputLayer",
+    "input_1",
+    { batch_input_shape: [null, 224, 224, 3], sparse: false, ragged: false },
+    [],
+  );
   let x = relu6("Conv1_relu", bn("bn_Conv1", conv("Conv1", "input_1", 32, 3, 2)));
   let channels = 32;
-  let size = 112;
   let block = 0;
   const blockOf = (t, filters, stride) => {
     const p = block === 0 ? "expanded_conv_" : `block_${block}_`;
     const input = x;
     let y = x;
-    if (t !== 1) y = relu6(`${p}expand_relu`, bn(`${p}expand_BN`, conv(`${p}expand`, y, channels * t, 1)));
+    if (t !== 1)
+      y = relu6(`${p}expand_relu`, bn(`${p}expand_BN`, conv(`${p}expand`, y, channels * t, 1)));
     if (stride === 2) {
       // keras.applications' correct_pad for an even input: ((0, 1), (0, 1)).
-      add("ZeroPadding2D", `${p}pad`, { padding: [[0, 1], [0, 1]], data_format: "channels_last" }, [y]);
+      add(
+        "ZeroPadding2D",
+        `${p}pad`,
+        {
+          padding: [
+            [0, 1],
+            [0, 1],
+          ],
+          data_format: "channels_last",
+        },
+        [y],
+      );
       y = `${p}pad`;
     }
     y = depthwise(`${p}depthwise`, y, stride, stride === 2 ? "valid" : "same");
@@ -145,7 +161,6 @@ function mobilenetV2Config() {
       y = `${p}add`;
     }
     channels = filters;
-    size /= stride;
     block++;
     x = y;
   };
@@ -160,7 +175,12 @@ function mobilenetV2Config() {
   ])
     for (let i = 0; i < n; i++) blockOf(t, c, i === 0 ? s : 1);
   x = relu6("out_relu", bn("Conv_1_bn", conv("Conv_1", x, 1280, 1, 1, "valid")));
-  add("GlobalAveragePooling2D", "global_average_pooling2d", { data_format: "channels_last", keepdims: false }, [x]);
+  add(
+    "GlobalAveragePooling2D",
+    "global_average_pooling2d",
+    { data_format: "channels_last", keepdims: false },
+    [x],
+  );
   add(
     "Dense",
     "predictions",
@@ -222,7 +242,9 @@ try {
     if (k === 0) continue;
     const ratio = median(samples[k]) / median(samples[0]);
     const [lo, hi] = ratioInterval(samples[k], samples[0]);
-    console.log(`  ${s.label} / node -e 0: ${ratio.toFixed(2)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})`);
+    console.log(
+      `  ${s.label} / node -e 0: ${ratio.toFixed(2)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})`,
+    );
     results[s.label] = { medianMs: +median(samples[k]).toFixed(1), ratio: +ratio.toFixed(3) };
   }
   console.log(
