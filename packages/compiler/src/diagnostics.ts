@@ -108,6 +108,18 @@ export const DIAGNOSTIC_CODES = {
     "the weights were made for another spec or other --set values (a warning with --allow-spec-change)",
   RSC500: "a data, weights or model file cannot be read or is malformed",
   RSC501: "data does not fit the model",
+  RSC520: "rsc import: not a Keras model config (malformed JSON, no model, a tfjs graph model)",
+  RSC521: "rsc import: a Keras layer class rsc has no op for",
+  RSC522:
+    "rsc import: code or a custom object (a Lambda layer, a custom class or function), refused",
+  RSC523:
+    "rsc import: a layer option rsc cannot express (channels_first, a shared layer, an activation rsc lacks, ...)",
+  RSC524:
+    "rsc import: a malformed model graph (a reference to no layer, duplicate names, a layer never called)",
+  RSC525: "rsc import: an input without a fixed shape (give it with --input-shape)",
+  RSC526:
+    "rsc import: warning: a setting not kept (regularizers, constraints, frozen layers, a non-float input)",
+  RSC527: "rsc import: the model converts but does not build as a spec (shapes an op refuses)",
 } as const;
 
 /** A registered diagnostic code. */

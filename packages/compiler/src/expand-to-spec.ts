@@ -28,7 +28,7 @@ function quoted(s: string): string {
 }
 
 /** A string as a YAML scalar: plain when it reads back as the same string, else quoted. */
-function literal(s: string): string {
+export function literal(s: string): string {
   return PLAIN.test(s) && !RESERVED.test(s) ? s : quoted(s);
 }
 
@@ -36,7 +36,7 @@ function literal(s: string): string {
  * Formats a scalar or list as a YAML flow value that reads back to the same value once
  * interpolated: braces are doubled, as every string value of a layer is interpolated.
  */
-function flow(value: unknown): string {
+export function flow(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(flow).join(", ")}]`;
   if (typeof value === "string") return literal(escapeBraces(value));
   if (typeof value === "number") {

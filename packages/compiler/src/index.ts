@@ -8,6 +8,7 @@ export * from "./diff/index.js";
 export { expandToSpec } from "./expand-to-spec.js";
 export { ExprError, evaluate, interpolate, type Scope, type Value } from "./expr.js";
 export * from "./graph-from-layers.js";
+export * from "./import/index.js";
 export * from "./ir.js";
 export { snakeCase } from "./naming.js";
 export { ACTIVATIONS } from "./ops/activation.js";

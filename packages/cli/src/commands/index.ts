@@ -7,6 +7,7 @@ import { registerDiff } from "./diff.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerExpand } from "./expand.js";
 import { registerGraph } from "./graph.js";
+import { registerImport } from "./import.js";
 import { registerRun } from "./run.js";
 import { registerSchema } from "./schema.js";
 import { registerSummary } from "./summary.js";
@@ -24,6 +25,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerDiff,
   registerGraph,
+  registerImport,
   registerBuild,
   registerRun,
   registerTrain,
