@@ -359,6 +359,25 @@ describe("rsc graph (the bin)", () => {
     expect(piped.stdout.equals(png)).toBe(true);
   });
 
+  it.skipIf(!existsSync("/usr/bin/script"))(
+    "refuses to print a PNG to a terminal (exit 2), under a pseudo-terminal",
+    async () => {
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} graph ${JSON.stringify(tiny)} --format png`;
+      const child = spawn("/usr/bin/script", ["-qec", command, "/dev/null"], {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let text = "";
+      child.stdout.on("data", (c: Buffer) => {
+        text += c.toString("latin1");
+      });
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      expect(code).toBe(2);
+      expect(text).toContain("rsc: error: a PNG is binary: write it with -o file.png");
+      expect(text).not.toContain("PNG\r\n");
+    },
+  );
+
   it("caps a PNG's longest side", () => {
     const svg = (h: number) => `<svg width="100pt" height="${h}pt"\n viewBox="0 0 100 ${h}">`;
     expect(pngZoom(svg(300))).toBe(2);
