@@ -39,6 +39,7 @@ await build({
     /^@rsc\/backend-tfjs(?!\/(info|artifacts-format)$)/,
     /^h5wasm/,
     /^@viz-js\//,
+    /^@resvg\//,
     /^cli-progress$/,
     /^onnxruntime-node/,
     /^@tensorflow\//,

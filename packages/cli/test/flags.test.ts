@@ -129,8 +129,8 @@ describe("bad flag values end in exit 2 with the flag and its range", () => {
         "--split expects test or train, got 'val'",
       ),
       usageError(
-        ["graph", TINY, "--format", "png"],
-        "--format expects svg, dot or mermaid, got 'png'",
+        ["graph", TINY, "--format", "gif"],
+        "--format expects svg, png, dot or mermaid, got 'gif'",
       ),
       usageError(
         ["diff", TINY, TINY, "--fail-on", "names"],

@@ -1,12 +1,15 @@
 /**
- * `rsc run <model.onnx>` as a real process on a built tiny model: output shape, top classes,
- * latency, --json, .npy input (and its shape errors), and execution-provider selection.
+ * `rsc run <model.onnx>` as a real process on a built tiny model: output shape, top classes
+ * (checked against onnxruntime's own output, sorted here), the examples shown and hidden
+ * (--all, --top), latency, --json, .npy input (and its shape errors), and execution-provider
+ * selection.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cudaProvider, gpuDetected, sessionOptions } from "@rsc/backend-onnx/runtime";
+import { cudaProvider, gpuDetected, ort, sessionOptions } from "@rsc/backend-onnx/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SHOWN_EXAMPLES, topClasses } from "../src/commands/run.js";
 import { encodeNpy, parseNpy } from "../src/npy.js";
 import { located, rsc } from "./rsc-process.js";
 
@@ -37,10 +40,77 @@ describe.concurrent("rsc run", () => {
     const e = JSON.parse(r.stdout);
     expect(e).toMatchObject({ command: "run", ok: true, result: { ep: "cpu", runs: 2 } });
     expect(e.result.outputs[0].shape).toEqual([4, 10]);
-    expect(e.result.outputs[0].top).toHaveLength(3);
+    // Every example, though the text shows three.
+    expect(e.result.outputs[0].top.map((t: { example: number }) => t.example)).toEqual([
+      0, 1, 2, 3,
+    ]);
     // Softmax output: the scores of the shown classes are sorted and below 1.
     const scores = e.result.outputs[0].top[0].classes.map((c: { score: number }) => c.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it("shows the first examples and says how many it hides; --all shows every one", async () => {
+    const args = ["run", model, "--ep", "cpu", "--runs", "1"];
+    const [five, all, four, three] = await Promise.all([
+      rsc([...args, "--batch", "5"]),
+      rsc([...args, "--batch", "5", "--all"]),
+      rsc([...args, "--batch", "4"]),
+      rsc([...args, "--batch", "3"]),
+    ]);
+    expect([five.code, all.code, four.code, three.code]).toEqual([0, 0, 0, 0]);
+    const examples = (text: string) =>
+      [...text.matchAll(/^ {2}example (\d+): top 5: /gm)].map((m) => Number(m[1]));
+    expect(SHOWN_EXAMPLES).toBe(3);
+    expect(examples(five.stdout)).toEqual([0, 1, 2]);
+    expect(five.stdout).toContain("\n  … 2 more examples (use --all)\nlatency");
+    expect(examples(all.stdout)).toEqual([0, 1, 2, 3, 4]);
+    expect(all.stdout).not.toContain("more example");
+    expect(four.stdout).toContain("\n  … 1 more example (use --all)\n");
+    expect(examples(three.stdout)).toEqual([0, 1, 2]);
+    expect(three.stdout).not.toContain("more example");
+    // The examples shown are the same with and without --all.
+    const lines = (text: string) => text.split("\n").filter((l) => l.startsWith("  example"));
+    expect(lines(all.stdout).slice(0, 3)).toEqual(lines(five.stdout));
+  });
+
+  it("--top K gives each example's K best classes, as onnxruntime's scores sorted say", async () => {
+    const batch = 6;
+    const data = Float32Array.from({ length: batch * 16 * 16 * 3 }, (_, i) => Math.cos(i * 0.37));
+    const npy = join(tmp, "top.npy");
+    writeFileSync(npy, encodeNpy([batch, 16, 16, 3], data));
+    const [json, text] = await Promise.all([
+      rsc(["run", model, "--ep", "cpu", "--input", npy, "--runs", "1", "--top", "3", "--json"]),
+      rsc(["run", model, "--ep", "cpu", "--input", npy, "--runs", "1", "--top", "2", "--all"]),
+    ]);
+    expect([json.code, text.code]).toEqual([0, 0]);
+    // The same model on the same input, run here; every row sorted in full.
+    const session = await ort().InferenceSession.create(model);
+    const feeds = {
+      [session.inputNames[0]!]: new (ort().Tensor)("float32", data, [batch, 16, 16, 3]),
+    };
+    const scores = (await session.run(feeds))[session.outputNames[0]!]!.data as Float32Array;
+    await session.release();
+    const expected = Array.from({ length: batch }, (_, e) =>
+      Array.from(scores.subarray(e * 10, (e + 1) * 10), (score, index) => ({ index, score }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 3),
+    );
+    const top = JSON.parse(json.stdout).result.outputs[0].top;
+    expect(top).toHaveLength(batch);
+    for (const [e, t] of top.entries()) {
+      expect(t.example).toBe(e);
+      expect(t.classes.map((c: { index: number }) => c.index)).toEqual(
+        expected[e]!.map((c) => c.index),
+      );
+      for (const [i, c] of t.classes.entries())
+        expect(c.score).toBeCloseTo(expected[e]![i]!.score, 6);
+    }
+    const shown = [
+      ...text.stdout.matchAll(/^ {2}example (\d+): top 2: (\d+) \([\d.]+\), (\d+) \(/gm),
+    ];
+    expect(shown.map((m) => [Number(m[2]), Number(m[3])])).toEqual(
+      expected.map((classes) => [classes[0]!.index, classes[1]!.index]),
+    );
   });
 
   it.skipIf(cuda || gpuDetected())(
@@ -131,6 +201,53 @@ describe.concurrent("rsc run", () => {
     expect(r3.stderr).toContain("--batch expects an integer from 1 to 65536, got '0'");
     expect(r4.stderr).toContain("--threads expects an integer from 0 to 1024, got 'two'");
     expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe("top classes", () => {
+  /** The reference: every class sorted by score (NaN last), ties by index. */
+  function reference(row: readonly number[], k: number): number[] {
+    const key = (s: number) => (Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s);
+    return row
+      .map((score, index) => ({ score, index }))
+      .sort((a, b) => key(b.score) - key(a.score) || a.index - b.index)
+      .slice(0, k)
+      .map((c) => c.index);
+  }
+
+  it("keeps the K best of each row, ties by lower index, NaN last, K past the classes", () => {
+    const rows = [
+      [0.1, 0.5, 0.5, 0.2, 0.5],
+      [Number.NaN, 1, Number.NaN, -1, 0],
+      [3, 2, 1, 0, -1],
+    ];
+    const data = Float32Array.from(rows.flat());
+    for (const k of [1, 2, 3, 5, 9]) {
+      const got = topClasses(data, [3, 5], k).map((t) => t.classes.map((c) => c.index));
+      expect(got).toEqual(rows.map((r) => reference(r, k)));
+    }
+    expect(topClasses(data, [3, 5], 2)[0]!.classes).toEqual([
+      { index: 1, score: 0.5 },
+      { index: 2, score: 0.5 },
+    ]);
+  });
+
+  it("scans (small K) and sorts (large K) to the same order", () => {
+    // Few distinct values: many ties, and NaNs among them.
+    const row = Array.from({ length: 200 }, (_, i) =>
+      i % 17 === 0 ? Number.NaN : (i * 7919) % 13,
+    );
+    const data = Float32Array.from([...row, ...row.map((v) => -v)]);
+    for (const k of [1, 5, 16, 17, 40, 200]) {
+      const got = topClasses(data, [2, 200], k).map((t) => t.classes.map((c) => c.index));
+      expect(got).toEqual([
+        reference(row, k),
+        reference(
+          row.map((v) => -v),
+          k,
+        ),
+      ]);
+    }
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * `rsc run <model.onnx> [--ep auto|cuda|cpu] [--batch N] [--input x.npy] [--runs N] [--top K]`:
+ * `rsc run <model.onnx> [--ep auto|cuda|cpu] [--batch N] [--input x.npy] [--runs N] [--top K] [--all]`:
  * runs an ONNX model with onnxruntime-node on a seeded random input (or a .npy file) and prints
- * the output shapes, the top classes and the latency. onnxruntime loads inside the action only.
+ * the output shapes, the top classes and the latency. The text shows the top classes of the first
+ * {@link SHOWN_EXAMPLES} examples and says how many it leaves out (`--all` shows every one);
+ * `--json` always holds every example. onnxruntime loads inside the action only.
  */
 import { readFileSync, statSync } from "node:fs";
 import { shapeSize } from "@rsc/compiler";
@@ -23,6 +25,9 @@ const MAX_NPY_FILE_BYTES = 2 * MAX_INPUT_BYTES + 2 ** 20;
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
+/** Examples whose top classes the text shows without `--all` (one line each). */
+export const SHOWN_EXAMPLES = 3;
+
 /** `--ep` values: auto (CUDA when installed), cuda, cpu. */
 const EXECUTION_PROVIDERS = ["auto", "cuda", "cpu"] as const;
 
@@ -33,6 +38,8 @@ interface RunFlags {
   readonly input?: string;
   readonly runs: number;
   readonly top: number;
+  /** Show the top classes of every example, not the first {@link SHOWN_EXAMPLES}. */
+  readonly all?: boolean;
   readonly seed: number;
   /** onnxruntime intra-op threads on the CPU; 0 for its default (one per core). */
   readonly threads: number;
@@ -65,6 +72,7 @@ export interface RunResult {
   readonly outputs: readonly {
     readonly name: string;
     readonly shape: readonly number[];
+    /** The top classes of every example of a `[batch, classes]` output, in batch order. */
     readonly top?: readonly TopClasses[];
   }[];
   /** First run, in milliseconds. */
@@ -99,6 +107,10 @@ export function registerRun(program: Command): void {
     )
     .addOption(
       integerOption("--top <k>", "classes to show per example", { min: 1, max: 1_000_000 }, 5),
+    )
+    .option(
+      "--all",
+      `show the top classes of every example (default: the first ${SHOWN_EXAMPLES}; --json has all)`,
     )
     .addOption(seedOption("--seed <n>", "seed of the random input", 0))
     .addOption(
@@ -230,10 +242,14 @@ async function run(model: string, flags: RunFlags): Promise<number> {
     lines.push(`input   ${printable(i.name)} [${i.shape.join(", ")}] ${printable(i.source)}`);
   for (const o of results) {
     lines.push(`output  ${printable(o.name)} [${o.shape.join(", ")}]`);
-    for (const t of o.top ?? []) {
+    const top = o.top ?? [];
+    const shown = flags.all === true ? top : top.slice(0, SHOWN_EXAMPLES);
+    for (const t of shown) {
       const classes = t.classes.map((c) => `${c.index} (${c.score.toFixed(4)})`).join(", ");
       lines.push(`  example ${t.example}: top ${t.classes.length}: ${classes}`);
     }
+    const hidden = top.length - shown.length;
+    if (hidden > 0) lines.push(`  … ${hidden} more example${hidden === 1 ? "" : "s"} (use --all)`);
   }
   lines.push(
     `latency first run ${latency.firstMs.toFixed(2)} ms, median ${latency.medianMs.toFixed(2)} ms of ${runs} runs (batch ${inputs[0]?.shape[0] ?? batch})`,
@@ -263,16 +279,56 @@ function readInputFile(path: string): Buffer {
 
 const round = (ms: number) => Number(ms.toFixed(3));
 
-/** The `k` best classes of the first (up to 3) examples of a `[batch, classes]` output. */
-function topClasses(data: Float32Array, [n, classes]: readonly number[], k: number): TopClasses[] {
+/** Largest `k` for which {@link topClasses} keeps the best in one scan; past it, rows are sorted. */
+const SCAN_UP_TO = 16;
+
+/** Orders classes by decreasing score, then increasing index; NaN after every number. */
+function better(a: number, ai: number, b: number, bi: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return !Number.isNaN(a) || (Number.isNaN(b) && ai < bi);
+  return a > b || (a === b && ai < bi);
+}
+
+/** The indices of the `keep` best scores of a row, best first, in one scan of the row. */
+function scanBest(row: Float32Array, keep: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    const score = row[i]!;
+    const worst = best.at(-1);
+    if (best.length === keep && !better(score, i, row[worst!]!, worst!)) continue;
+    // Insert in order; when full, the worst falls off the end.
+    let at = best.length === keep ? keep - 1 : best.length;
+    while (at > 0 && better(score, i, row[best[at - 1]!]!, best[at - 1]!)) {
+      best[at] = best[at - 1]!;
+      at--;
+    }
+    best[at] = i;
+  }
+  return best;
+}
+
+/** The indices of the `keep` best scores of a row, best first, by sorting the row. */
+function sortBest(row: Float32Array, keep: number): number[] {
+  const order = Array.from(row, (_, i) => i);
+  order.sort((i, j) => (better(row[i]!, i, row[j]!, j) ? -1 : 1));
+  return order.slice(0, keep);
+}
+
+/**
+ * The `k` best classes of every example of a `[batch, classes]` output, best first (ties by
+ * lower index). For a small `k` (the default 5) each row is scanned once, so a batch of 65,536
+ * examples of 1,000 classes costs no sort of each row; a larger `k` sorts the row.
+ */
+export function topClasses(
+  data: Float32Array,
+  [n, classes]: readonly number[],
+  k: number,
+): TopClasses[] {
   const out: TopClasses[] = [];
-  for (let e = 0; e < Math.min(n!, 3); e++) {
-    const row = Array.from(data.subarray(e * classes!, (e + 1) * classes!), (score, index) => ({
-      index,
-      score,
-    }));
-    row.sort((a, b) => b.score - a.score || a.index - b.index);
-    out.push({ example: e, classes: row.slice(0, k) });
+  const keep = Math.min(k, classes!);
+  for (let e = 0; e < n!; e++) {
+    const row = data.subarray(e * classes!, (e + 1) * classes!);
+    const best = keep > SCAN_UP_TO ? sortBest(row, keep) : scanBest(row, keep);
+    out.push({ example: e, classes: best.map((index) => ({ index, score: row[index]! })) });
   }
   return out;
 }

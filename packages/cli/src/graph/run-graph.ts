@@ -12,6 +12,7 @@ import { buildPicture } from "./picture.js";
 
 const BY_EXTENSION: Readonly<Record<string, GraphFormat>> = {
   ".svg": "svg",
+  ".png": "png",
   ".dot": "dot",
   ".gv": "dot",
   ".mmd": "mermaid",
@@ -25,41 +26,45 @@ export function graphFormat(flags: Pick<GraphFlags, "format" | "output">): Graph
   const format = BY_EXTENSION[extname(flags.output).toLowerCase()];
   if (format === undefined) {
     throw new CliError(
-      `cannot tell the format from '${flags.output}': use .svg, .dot, .gv or .mmd, or --format`,
+      `cannot tell the format from '${printable(flags.output)}': use .svg, .png, .dot, .gv or .mmd, or --format`,
     );
   }
   return format;
 }
 
-/** Renders DOT to SVG with Graphviz compiled to WebAssembly. */
-async function dotToSvg(dot: string): Promise<string> {
-  const { instance } = await import("@viz-js/viz");
-  const viz = await instance();
-  const result = viz.render(dot, { format: "svg", engine: "dot" });
-  if (result.status !== "success") {
-    const why = result.errors.map((e) => e.message).join("; ");
-    throw new Error(`graphviz failed on generated DOT: ${why}`);
-  }
-  // The XML prolog, doctype and generator comment carry nothing a browser or README needs.
-  const svg = result.output;
-  return svg.slice(svg.indexOf("<svg"));
-}
-
 /** Runs `rsc graph` and returns its exit status. */
 export async function runGraph(spec: string, flags: GraphFlags): Promise<number> {
   const format = graphFormat(flags);
+  // Checked before compiling: a PNG's bytes would garble the terminal.
+  if (format === "png" && flags.output === undefined && process.stdout.isTTY === true) {
+    throw new CliError("a PNG is binary: write it with -o file.png, or redirect stdout to a file");
+  }
   const { graph, info, diagnostics } = compileOrThrow(spec, flags);
   printDiagnostics(diagnostics, outputOptions(flags));
   const picture = buildPicture(graph, { collapse: flags.collapseBlocks === true });
-  const dot = format === "mermaid" ? "" : pictureToDot(picture);
-  const text =
-    format === "mermaid" ? pictureToMermaid(picture) : format === "dot" ? dot : await dotToSvg(dot);
-  if (flags.output === undefined) printOut(text);
+  const rankdir = flags.rankdir ?? "TB";
+  let data: string | Uint8Array;
+  let size = "";
+  if (format === "mermaid") data = pictureToMermaid(picture, { rankdir });
+  else if (format === "dot") data = pictureToDot(picture, { rankdir });
   else {
-    await writeFileAtomic(flags.output, text.endsWith("\n") ? text : `${text}\n`, {
-      inputs: [spec, ...info.files],
-    });
-    say(`wrote ${printable(flags.output)} (${picture.nodes.length} boxes)`);
+    const { dotToSvg } = await import("./svg.js");
+    const svg = await dotToSvg(pictureToDot(picture, { rankdir }));
+    if (format === "svg") data = svg;
+    else {
+      const { svgToPng } = await import("./png.js");
+      const png = await svgToPng(svg);
+      data = png.bytes;
+      size = `, ${png.width}x${png.height} px`;
+    }
+  }
+  if (typeof data === "string" && !data.endsWith("\n")) data = `${data}\n`;
+  if (flags.output === undefined) {
+    if (typeof data === "string") printOut(data);
+    else process.stdout.write(data);
+  } else {
+    await writeFileAtomic(flags.output, data, { inputs: [spec, ...info.files] });
+    say(`wrote ${printable(flags.output)} (${picture.nodes.length} boxes${size})`);
   }
   return ExitCode.Ok;
 }
