@@ -4,6 +4,7 @@
  */
 import { withDefaults } from "./common.js";
 import type { JsonSchema, OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /**
  * Activation functions, as Keras 3 names them (`keras.activations.get`), each with the
@@ -56,6 +57,7 @@ export const activationOp: OpDef<"activation", ActivationAttrs> = {
   normalize: (raw) => ({ activation: raw["activation"] as ActivationName }),
   infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
   params: () => [],
+  macs: noMacs,
 };
 
 const nonNegative: JsonSchema = { type: "number", minimum: 0 };
@@ -98,6 +100,7 @@ export const reLUOp: OpDef<"re_lu", ReLUAttrs> = {
   },
   infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `leaky_relu` (Keras 3 LeakyReLU's name, `negative_slope`). */
@@ -121,6 +124,7 @@ export const leakyReLUOp: OpDef<"leaky_relu", LeakyReLUAttrs> = {
   }),
   infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `elu` (Keras ELU). */
@@ -142,4 +146,5 @@ export const eluOp: OpDef<"elu", ELUAttrs> = {
   normalize: (raw) => ({ alpha: withDefaults(raw, eluDefaults)["alpha"] as number }),
   infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
   params: () => [],
+  macs: noMacs,
 };

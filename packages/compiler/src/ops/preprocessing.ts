@@ -2,6 +2,7 @@
 import type { Shape } from "../tensor.js";
 import { withDefaults } from "./common.js";
 import type { InferResult, JsonSchema, OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 const numberOrList: JsonSchema = {
   anyOf: [{ type: "number" }, { type: "array", items: { type: "number" }, minItems: 1 }],
@@ -52,6 +53,7 @@ export const rescalingOp: OpDef<"rescaling", RescalingAttrs> = {
     );
   },
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `normalization`; `mean` and `variance` absent: zeros and ones (set by loaded weights). */
@@ -139,4 +141,5 @@ export const normalizationOp: OpDef<"normalization", NormalizationAttrs> = {
       { suffix: "count", shape: [], initializer: "zeros", trainable: false },
     ];
   },
+  macs: noMacs,
 };
