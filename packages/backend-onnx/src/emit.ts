@@ -5,6 +5,7 @@
 import {
   type BackendOptions,
   type Diagnostic,
+  foldPoolReshape,
   foldZeroPadding,
   type Graph,
   graphParamCounts,
@@ -123,7 +124,11 @@ export function emitOnnx(
   options: EmitOptions = {},
   lowerings: Partial<LoweringTable> = {},
 ): EmitResult {
-  const lowered = options.foldZeroPadding === false ? graph : foldZeroPadding(graph);
+  // IR passes first: zero padding into the convolutions that read it; a global pooling + reshape
+  // to [1, 1, c] (squeeze-and-excitation) into one pooling with keepdims.
+  const lowered = foldPoolReshape(
+    options.foldZeroPadding === false ? graph : foldZeroPadding(graph),
+  );
   // Names of every layer of the spec stay reserved, folded ones too, so a helper value never
   // takes a layer's name.
   const names = new OnnxNames(graph);

@@ -196,12 +196,12 @@ function depthwiseKernel(ctx: LoweringTools, kernel: readonly number[]): string 
   return ctx.weight("depthwise_kernel", { perm: [2, 3, 0, 1], dims: [cin * mult, 1, kh, kw] });
 }
 
-/** The Conv attributes of a depthwise step (group = input channels), folded padding included. */
-function depthwiseAttrs(
+/** The attributes of a Conv node sliding `a`'s window over the input, folded padding included. */
+function convAttrs(
   ctx: LoweringTools,
-  a: OpAttrs["depthwise_conv2d"] | OpAttrs["separable_conv2d"],
+  a: OpAttrs["conv2d"] | OpAttrs["depthwise_conv2d"] | OpAttrs["separable_conv2d"],
+  group: number,
 ): Attrs {
-  const channels = ctx.inputShapes[0]![2]!;
   const pads = windowPads(
     ctx,
     a.kernel_size,
@@ -214,9 +214,17 @@ function depthwiseAttrs(
     kernel_shape: ints(a.kernel_size),
     strides: ints(a.strides),
     dilations: ints(a.dilation_rate),
-    group: int(channels),
+    group: int(group),
     pads: ints(pads),
   };
+}
+
+/** The Conv attributes of a depthwise step: one group per input channel. */
+function depthwiseAttrs(
+  ctx: LoweringTools,
+  a: OpAttrs["depthwise_conv2d"] | OpAttrs["separable_conv2d"],
+): Attrs {
+  return convAttrs(ctx, a, ctx.inputShapes[0]![2]!);
 }
 
 /**
@@ -404,23 +412,9 @@ export const ONNX_LOWERINGS: LoweringTable = {
     const inputs = [ctx.inputs[0]!, kernel, ...(a.use_bias ? [ctx.weight("bias")] : [])];
     const out = preActivation(ctx, a.activation);
     const folded = a.folded_padding;
-    const pads = windowPads(
-      ctx,
-      a.kernel_size,
-      a.strides,
-      a.padding,
-      a.dilation_rate,
-      folded?.padding,
-    );
     ctx.add("Conv", inputs, {
       output: out,
-      attrs: {
-        kernel_shape: ints(a.kernel_size),
-        strides: ints(a.strides),
-        dilations: ints(a.dilation_rate),
-        group: int(a.groups ?? 1),
-        pads: ints(pads),
-      },
+      attrs: convAttrs(ctx, a, a.groups ?? 1),
       ...(folded === undefined ? {} : { doc: foldedPaddingDoc(folded) }),
     });
     if (a.activation !== "linear") activate(ctx, a.activation, out, node.outputShape, a.activation);

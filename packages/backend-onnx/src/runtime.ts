@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, platform } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import type * as Ort from "onnxruntime-node";
 
 const require = createRequire(import.meta.url);
@@ -51,7 +51,17 @@ export function cudaHint(): string {
     "script",
     "install.js",
   );
-  return `to enable CUDA (needs CUDA 12 and cuDNN 9): ONNXRUNTIME_NODE_INSTALL=cuda12 node ${script}`;
+  return `to enable CUDA (needs CUDA 12 and cuDNN 9): ONNXRUNTIME_NODE_INSTALL=cuda12 node ${relative(process.cwd(), script)}`;
+}
+
+/**
+ * True when the machine seems to have an NVIDIA GPU (its driver's device nodes or /proc entry),
+ * so a CPU fallback is worth a note; elsewhere the fallback is the expected case and says nothing.
+ */
+export function gpuDetected(): boolean {
+  return ["/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version", "/dev/dxg"].some((p) =>
+    existsSync(p),
+  );
 }
 
 /** A session and the provider it runs on. */
@@ -59,7 +69,10 @@ export interface SelectedSession {
   readonly session: Ort.InferenceSession;
   /** The execution provider in use. */
   readonly ep: "cuda" | "cpu";
-  /** Set when `auto` fell back to CPU: one line saying why and how to enable CUDA. */
+  /**
+   * Set when `auto` fell back to the CPU and a GPU seems present (or `verbose`): one short line
+   * saying why, no paths (the README says how to enable CUDA).
+   */
   readonly notice?: string;
 }
 
@@ -88,13 +101,14 @@ export async function createSession(
   model: string,
   choice: ExecutionProviderChoice,
   intraOpThreads = 0,
+  { verbose = false }: { readonly verbose?: boolean } = {},
 ): Promise<SelectedSession> {
   const runtime = ort();
   const create = (ep: "cuda" | "cpu") =>
     runtime.InferenceSession.create(model, sessionOptions(ep, intraOpThreads));
   if (choice !== "cpu") {
     const provider = cudaProvider();
-    let reason = `onnxruntime-node's CUDA provider is not installed (${provider.path} is missing)`;
+    let reason = "onnxruntime-node's CUDA provider is not installed";
     if (provider.installed) {
       try {
         const session = await create("cuda");
@@ -105,7 +119,12 @@ export async function createSession(
     }
     if (choice === "cuda") throw new RuntimeUnavailableError(`--ep cuda: ${reason}; ${cudaHint()}`);
     const session = await create("cpu");
-    return { session, ep: "cpu", notice: `using the CPU: ${reason}; ${cudaHint()}` };
+    if (!verbose && !gpuDetected()) return { session, ep: "cpu" };
+    return {
+      session,
+      ep: "cpu",
+      notice: `using the CPU: ${reason} (README: "GPUs and native runtimes")`,
+    };
   }
   return {
     session: await create("cpu"),

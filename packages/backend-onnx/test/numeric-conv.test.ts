@@ -4,38 +4,26 @@
  * the Keras layer's definition (the `make.py` beside it wrote them; tests never run Python). The
  * ONNX model rsc emits for the same layer runs in onnxruntime-node and must agree within 1e-5.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { graphFromLayers, type LayerDescription, type OpName } from "@rsc/compiler";
+import { type FixtureTensor, readCaseFiles } from "@rsc/test-support";
 import { describe, expect, it } from "vitest";
 import { emitOnnxModel } from "../src/index.js";
 import { maxAbsDiff, runOnnx } from "./helpers.js";
 
-const root = join(import.meta.dirname, "fixtures", "_numeric_conv_");
 const TOLERANCE = 1e-5;
 
-interface Json {
-  readonly shape: number[];
-  readonly data: number[];
-}
 interface Case {
   readonly name: string;
   readonly layers: LayerDescription[];
-  readonly weights: Record<string, Json>;
-  readonly input: Json;
-  readonly outputs: Record<string, Json>;
+  readonly weights: Record<string, FixtureTensor>;
+  readonly input: FixtureTensor;
+  readonly outputs: Record<string, FixtureTensor>;
 }
 
-const folders = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
-  .map((d) => d.name)
-  .sort();
-const cases = folders.flatMap((folder) => {
-  const file = JSON.parse(readFileSync(join(root, folder, "case.json"), "utf8")) as {
-    cases: Case[];
-  };
-  return file.cases.map((c) => [`${folder}: ${c.name}`, c] as const);
-});
+const cases = readCaseFiles<{ cases: Case[] }>(
+  join(import.meta.dirname, "fixtures", "_numeric_conv_"),
+).flatMap(([folder, file]) => file.cases.map((c) => [`${folder}: ${c.name}`, c] as const));
 
 /** Ops whose numbers PyTorch checks here (the conv family of issue 12). */
 const CHECKED: readonly OpName[] = [
@@ -65,7 +53,7 @@ describe("ONNX numbers against PyTorch-computed fixtures (onnxruntime-node, 1e-5
     expect(diagnostics).toEqual([]);
     const input = graph.inputs[0]!;
     const got = await runOnnx(model!.bytes(), {
-      [input]: { data: Float32Array.from(c.input.data), dims: c.input.shape },
+      [input]: { data: Float32Array.from(c.input.data), dims: [...c.input.shape] },
     });
     for (const [name, want] of Object.entries(c.outputs)) {
       expect(got[name]!.dims, name).toEqual(want.shape);

@@ -289,18 +289,36 @@ function decodeArtifacts(file: string, text: string, source: ShardSource): TfjsA
       const width = WIDTH[stored];
       if (width === undefined || !Array.isArray(entry.shape))
         throw malformed(
-          `weight '${entry?.name}' has unsupported dtype '${stored}'`,
+          entry?.quantization === undefined
+            ? `weight '${entry?.name}' has unsupported dtype '${stored}'`
+            : `weight '${entry?.name}' is quantized as '${stored}', which tfjs does not define (uint8, uint16 or float16)`,
           `"${entry?.name}"`,
         );
       needed += shapeSize(entry.shape) * width;
     }
     // Sizes before bytes: a shard of the wrong size is never read.
-    const held = group.paths.reduce((n, path) => n + source.size(path, join(dir, path)), 0);
-    if (needed !== held)
+    let held = 0;
+    for (const path of group.paths) {
+      try {
+        held += source.size(path, join(dir, path));
+      } catch (error) {
+        // A shard the manifest lists but the folder lacks: the model is incomplete.
+        if (!(error instanceof ArtifactsError) || error.errno !== "ENOENT") throw error;
+        throw malformed(
+          `weight file '${path}' is missing from the model folder (it holds weights of ${layersOf(shardRange(group, path, source, dir))})`,
+          `"${path}"`,
+        );
+      }
+    }
+    if (needed !== held) {
+      const cut = group.weights.filter((_, i) => weightEnd(group, i) > held);
       throw malformed(
-        `the manifest describes ${needed} bytes of weights but the shards hold ${held}`,
+        needed > held
+          ? `the manifest describes ${needed} bytes of weights but the shards hold ${held}: weights of ${layersOf(cut)} are cut off (a shard is truncated?)`
+          : `the manifest describes ${needed} bytes of weights but the shards hold ${held}, more than its weights`,
         `"${group.paths[0] ?? "paths"}"`,
       );
+    }
     const bytes = concat(group.paths.map((path) => source.read(path, join(dir, path))));
     shardFiles.push(...group.paths.map((path) => join(dir, path)));
     let offset = 0;
@@ -320,6 +338,59 @@ function decodeArtifacts(file: string, text: string, source: ShardSource): TfjsA
     }
   }
   return { file, text, json, weights, shards: shardFiles };
+}
+
+/** Byte offset where weight `index` of a group ends. */
+function weightEnd(group: WeightsGroup, index: number): number {
+  let end = 0;
+  for (let i = 0; i <= index; i++) {
+    const entry = group.weights[i]!;
+    end += shapeSize(entry.shape) * WIDTH[entry.quantization?.dtype ?? entry.dtype]!;
+  }
+  return end;
+}
+
+/** The weights of a group stored in shard `path`, when the other shards' sizes are known. */
+function shardRange(
+  group: WeightsGroup,
+  path: string,
+  source: ShardSource,
+  dir: string,
+): readonly WeightsManifestEntry[] {
+  let start = 0;
+  for (const p of group.paths) {
+    if (p === path) break;
+    try {
+      start += source.size(p, join(dir, p));
+    } catch {
+      return group.weights;
+    }
+  }
+  let end = Number.POSITIVE_INFINITY;
+  try {
+    // Every converter shard but the last has one size: another full shard's.
+    const full = group.paths.find((p) => p !== path && p !== group.paths.at(-1));
+    if (path !== group.paths.at(-1) && full !== undefined)
+      end = start + source.size(full, join(dir, full));
+  } catch {
+    // Unknown: up to the end.
+  }
+  return group.weights.filter((_, i) => {
+    const stop = weightEnd(group, i);
+    const width = WIDTH[group.weights[i]!.quantization?.dtype ?? group.weights[i]!.dtype]!;
+    const begin = stop - shapeSize(group.weights[i]!.shape) * width;
+    return stop > start && begin < end;
+  });
+}
+
+/** `layer 'conv1' (conv1/kernel), layer 'fc' (fc/kernel, fc/bias)`: weights by layer. */
+function layersOf(entries: readonly WeightsManifestEntry[]): string {
+  const byLayer = new Map<string, string[]>();
+  for (const e of entries) {
+    const layer = e.name.includes("/") ? e.name.slice(0, e.name.lastIndexOf("/")) : e.name;
+    byLayer.set(layer, [...(byLayer.get(layer) ?? []), e.name]);
+  }
+  return [...byLayer].map(([layer, names]) => `layer '${layer}' (${names.join(", ")})`).join(", ");
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -4,82 +4,33 @@
  * that trains (the loss goes down and the weights before them move, so gradients flow through
  * each), and the model.json names of the layers and activations rsc registers with tfjs.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { graphFromLayers, initWeights, type LayerDescription, type OpName } from "@rsc/compiler";
+import { graphFromLayers, initWeights, type OpName } from "@rsc/compiler";
+import {
+  maxRelativeError,
+  oneLayerCaseLayers,
+  oneLayerCaseWeights,
+  readOneLayerCases,
+} from "@rsc/test-support";
 import { describe, expect, it } from "vitest";
 import { saveArtifacts, selectRuntime, tf, tfl, toLayersModel } from "../src/index.js";
 import { everyOpGraph, issue12Graph } from "./graphs.js";
+import { expectLossFalls } from "./training.js";
 
-interface Tensor {
-  readonly shape: readonly number[];
-  readonly data: readonly number[];
-}
-
-interface NumericCase {
-  readonly name: string;
-  readonly layer: { readonly op: OpName; readonly attrs?: Record<string, unknown> };
-  readonly inputs: readonly Tensor[];
-  readonly weights: Readonly<Record<string, readonly number[]>>;
-  readonly expected: Tensor;
-}
-
-const numeric = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "backend-onnx",
-  "test",
-  "fixtures",
-  "_numeric_",
-);
-const cases: [string, NumericCase][] = readdirSync(numeric, { withFileTypes: true })
-  .filter((e) => e.isDirectory())
-  .flatMap((e) => {
-    const json = JSON.parse(readFileSync(join(numeric, e.name, "case.json"), "utf8")) as {
-      op: string;
-      cases: NumericCase[];
-    };
-    return json.cases.map((c) => [`${json.op}: ${c.name}`, c] as [string, NumericCase]);
-  });
-
-/** The one-layer graph of a case: inputs `x0`, `x1`, ... feeding layer `layer`. */
-function caseGraph(c: NumericCase) {
-  const inputs: LayerDescription[] = c.inputs.map((t, i) => ({
-    name: `x${i}`,
-    op: "input",
-    attrs: { shape: t.shape.slice(1) },
-  }));
-  return graphFromLayers("numeric", [
-    ...inputs,
-    {
-      name: "layer",
-      op: c.layer.op,
-      attrs: c.layer.attrs ?? {},
-      inputs: inputs.map((i) => i.name),
-    },
-  ]);
-}
+const cases = readOneLayerCases<OpName>(
+  join(import.meta.dirname, "..", "..", "backend-onnx", "test", "fixtures", "_numeric_"),
+).flatMap(([op, opCases]) => opCases.map((c) => [`${op}: ${c.name}`, c] as const));
 
 describe.each(["cpu", "wasm"] as const)("issue 12 ops in tfjs (%s)", (runtime) => {
   it.each(cases)("against PyTorch: %s", async (_name, c) => {
     await selectRuntime(runtime);
-    const graph = caseGraph(c);
-    const weights = new Map(
-      Object.entries(c.weights).map(([suffix, v]) => [`layer/${suffix}`, Float32Array.from(v)]),
-    );
-    const model = toLayersModel(graph, weights);
+    const graph = graphFromLayers("numeric", oneLayerCaseLayers(c));
+    const model = toLayersModel(graph, oneLayerCaseWeights(c));
     const xs = c.inputs.map((t) => tf.tensor(t.data as number[], [...t.shape]));
     const y = model.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor;
     expect(y.shape).toEqual(c.expected.shape);
-    const got = y.dataSync();
-    let worst = 0;
-    for (let i = 0; i < got.length; i++) {
-      const want = c.expected.data[i]!;
-      worst = Math.max(worst, Math.abs(got[i]! - want) / Math.max(1, Math.abs(want)));
-    }
     // tfjs's own erf (gelu) is a float32 polynomial, less exact than onnxruntime's.
-    expect(worst).toBeLessThanOrEqual(1e-4);
+    expect(maxRelativeError(y.dataSync(), c.expected.data)).toBeLessThanOrEqual(1e-4);
     tf.dispose([...xs, y]);
     model.dispose();
   });
@@ -89,17 +40,7 @@ describe.each(["cpu", "wasm"] as const)("issue 12 ops in tfjs (%s)", (runtime) =
     const graph = issue12Graph();
     const weights = initWeights(graph, 0);
     const model = toLayersModel(graph, weights);
-    model.compile({ optimizer: tf.train.adam(0.01), loss: "categoricalCrossentropy" });
-    const x = tf.randomUniform([24, 16, 16, 3], 0, 1, "float32", 4);
-    const labels = tf.tensor1d(
-      Array.from({ length: 24 }, (_, i) => i % 3),
-      "int32",
-    );
-    const y = tf.oneHot(labels, 3).cast("float32");
-    const history = await model.fit(x, y, { epochs: 4, batchSize: 8, shuffle: false, verbose: 0 });
-    const loss = history.history["loss"] as number[];
-    expect(loss.every(Number.isFinite)).toBe(true);
-    expect(loss.at(-1)!).toBeLessThan(loss[0]!);
+    await expectLossFalls(model, 4);
     const value = (name: string) =>
       model.weights
         .find((w) => w.originalName === name)!
@@ -110,7 +51,6 @@ describe.each(["cpu", "wasm"] as const)("issue 12 ops in tfjs (%s)", (runtime) =
       expect(Array.from(value(name)), name).not.toEqual(Array.from(weights.get(name)!));
     // Normalization's statistics are not trainable.
     expect(Array.from(value("norm/mean"))).toEqual(Array.from(weights.get("norm/mean")!));
-    tf.dispose([x, labels, y]);
     model.dispose();
   });
 });

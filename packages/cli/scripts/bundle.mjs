@@ -17,7 +17,7 @@
  *
  * Usage: node packages/cli/scripts/bundle.mjs  (run by the root `build` script after `tsc -b`).
  */
-import { rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,3 +53,5 @@ await build({
   },
   logLevel: "warn",
 });
+// Executable, so `npm link` (README: "rsc on your PATH") gives a command that runs.
+chmodSync(join(out, "rsc.js"), 0o755);

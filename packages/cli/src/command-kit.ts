@@ -15,7 +15,7 @@ import {
   describeReadError,
   hasErrors,
 } from "@rsc/compiler";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { integerOption } from "./flags.js";
@@ -39,7 +39,10 @@ export interface SpecFlags {
 export const DEFAULT_MAX_FILE_BYTES = 16 * 2 ** 20;
 
 /** Adds `--set`, `--root`, `--max-file-size`, `--json` and `--no-color` to a command. */
-export function withSpecFlags(command: Command, { json = true, set = true } = {}): Command {
+export function withSpecFlags(
+  command: Command,
+  { json = true, set = true, color = true } = {},
+): Command {
   if (set)
     command.option(
       "--set <name=value>",
@@ -56,10 +59,12 @@ export function withSpecFlags(command: Command, { json = true, set = true } = {}
       "largest spec or import file to read",
       { min: 1, max: Number.MAX_SAFE_INTEGER, unit: "bytes" },
       DEFAULT_MAX_FILE_BYTES,
-    ),
+    ).default(DEFAULT_MAX_FILE_BYTES, "16777216 (16 MiB)"),
   );
   if (json) command.option("--json", "print one JSON envelope on stdout instead of text");
-  return command.option("--no-color", "never colour the output");
+  // Accepted everywhere (scripts pass it to every command), listed only where it changes something.
+  const noColor = new Option("--no-color", "never colour the output");
+  return command.addOption(color ? noColor : noColor.hideHelp());
 }
 
 /** Output options from the parsed common flags. */

@@ -73,7 +73,7 @@ function looksLikeHdf5(path: string): boolean {
 }
 
 /** Runs `fn` with stderr captured: libhdf5 prints its error stack there before h5wasm throws. */
-function quietly<T>(fn: () => T): T {
+export function quietly<T>(fn: () => T): T {
   const write = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {

@@ -7,6 +7,7 @@
 import { MAX_SEED } from "@rsc/compiler";
 import { Option } from "commander";
 import { CliError } from "./errors.js";
+import { RUNTIME_CHOICES } from "./train/tfjs-runtime.js";
 
 /** Accepted whole numbers, `min` to `max` inclusive (`max` at most `Number.MAX_SAFE_INTEGER`). */
 export interface IntegerRange {
@@ -66,14 +67,9 @@ export function parseNumber(flag: string, text: string, rule: NumberRule): numbe
   return n;
 }
 
-/**
- * Gives an option a parsed default. Help shows it quoted, as it showed the string defaults that
- * commander had before the flags were parsed here, so `--help` reads as it did.
- */
+/** Gives an option a parsed default (help shows it as typed: `(default: 32)`, see help.ts). */
 function withDefault<T>(option: Option, fallback: T | undefined): Option {
-  return fallback === undefined
-    ? option
-    : option.default(fallback, JSON.stringify(String(fallback)));
+  return fallback === undefined ? option : option.default(fallback);
 }
 
 /** The spelling errors use: the long flag (`--seed`), else the short one. */
@@ -125,4 +121,16 @@ export function choiceOption<T extends string>(
   // After choices(): ours replaces commander's parser, so the error reads like every other flag's.
   option.argParser((text: string) => parseChoice(flagName(option), text, choices));
   return fallback === undefined ? option : option.default(fallback);
+}
+
+/** `--runtime <name>`: the tfjs runtime of `rsc train` and `rsc evaluate`, `auto` by default. */
+export function runtimeOption(): Option {
+  return choiceOption(
+    "--runtime <name>",
+    `tfjs runtime: ${RUNTIME_CHOICES.join(", ")}`,
+    RUNTIME_CHOICES,
+    {
+      fallback: "auto",
+    },
+  );
 }

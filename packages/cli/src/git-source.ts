@@ -80,7 +80,16 @@ export function resolveSpecSource(arg: string, cwd: string = process.cwd()): Spe
   const rootObject = objectOf(absolute);
   if (rootObject === undefined)
     throw new CliError(`${arg}: ${given} is outside the repository (${root})`);
-  show(rootObject);
+  try {
+    show(rootObject);
+  } catch (error) {
+    // From a subfolder, `main:model.yaml` names the repository root's model.yaml: say so.
+    const here = relative(root, resolve(cwd));
+    if (!(error instanceof CliError) || relativeToCwd || here === "") throw error;
+    throw new CliError(
+      `${error.message} (a path after REV: is relative to the repository root; from ${here}${sep} write ${rev}:./${given})`,
+    );
+  }
   return {
     label: arg,
     root,

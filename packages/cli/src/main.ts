@@ -4,6 +4,7 @@ import { takeActionStatus } from "./command-kit.js";
 import { COMMANDS } from "./commands/index.js";
 import { CliError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
+import { addExitStatusHelp, configureHelp } from "./help.js";
 import { printable, printDiagnostics, printJson, say, terminalSafe, useColor } from "./output.js";
 import { RSC_VERSION } from "./version.js";
 
@@ -19,7 +20,9 @@ function createProgram(): Command {
       writeOut: (text) => process.stdout.write(terminalSafe(text)),
       writeErr: (text) => process.stderr.write(terminalSafe(text)),
     });
+  configureHelp(program);
   for (const register of COMMANDS) register(program);
+  addExitStatusHelp(program);
   for (const command of program.commands)
     command
       .version(RSC_VERSION, "-V, --version")

@@ -104,6 +104,21 @@ describe("rsc diff REV:path", () => {
     expect(relative.code).toBe(1);
   });
 
+  it("from a subfolder, suggests REV:./path when the root-relative path does not exist", async () => {
+    write("lib/model.yaml", SPEC.replaceAll("lib/blocks.yaml", "blocks.yaml"));
+    git("add", "lib/model.yaml");
+    git("commit", "-q", "-m", "model in lib");
+    const run = await rsc(["diff", "HEAD:model.yaml", "model.yaml"], join(repo, "lib"));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "a path after REV: is relative to the repository root; from lib/ write HEAD:./model.yaml",
+    );
+    // Read at HEAD it works: exit 1, the working tree's library changed a kernel size.
+    expect((await rsc(["diff", "HEAD:./model.yaml", "model.yaml"], join(repo, "lib"))).code).toBe(
+      1,
+    );
+  });
+
   it("gates on --fail-on", async () => {
     expect((await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--fail-on", "io"])).code).toBe(0);
     expect((await rsc(["diff", "HEAD:spec.yaml", "spec.yaml", "--fail-on", "weights"])).code).toBe(

@@ -11,6 +11,7 @@ export { ExprError, evaluate, interpolate, type Scope, type Value } from "./expr
 export * from "./graph-from-layers.js";
 export * from "./ir.js";
 export { snakeCase } from "./naming.js";
+export { ACTIVATIONS } from "./ops/activation.js";
 export { samePadding, windowOutput } from "./ops/common.js";
 export * from "./ops/registry.js";
 export * from "./ops/types.js";

@@ -85,12 +85,17 @@ function toValue(v: unknown): Value | undefined {
   return undefined;
 }
 
+/** `an int`, `a list`: the indefinite article a type name takes. */
+function withArticle(type: string): string {
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+}
+
 /** Checks that an override has the same kind as the parameter's default. */
 function sameKind(declared: Value, given: Value): string | undefined {
   const kind = (v: Value) =>
     Array.isArray(v) ? "list" : typeof v === "number" ? "number" : typeof v;
   if (kind(declared) !== kind(given))
-    return `expected a ${valueTypeName(declared)} like the default, got ${valueTypeName(given)}`;
+    return `expected ${withArticle(valueTypeName(declared))} like the default, got ${valueTypeName(given)}`;
   if (
     typeof declared === "number" &&
     Number.isInteger(declared) &&

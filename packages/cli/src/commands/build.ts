@@ -1,5 +1,5 @@
 /**
- * `rsc build <spec> --target onnx|tfjs [-o out] [--seed N] [--weights model.json]`: compiles a
+ * `rsc build <spec> --target onnx|tfjs [-o out] [--seed N] [--weights model.h5|.keras|model.json]`: compiles a
  * spec and writes a backend's artifact. One path for every backend (the compiler's Backend
  * contract): the weights are decided here, once (seeded, or loaded and checked against the graph
  * before any backend runs), the backend returns files, and the CLI writes them atomically. Each
@@ -48,7 +48,10 @@ interface BuildFlags extends SpecFlags {
   readonly output?: string;
   /** `--seed`: weight seed overriding the spec's `seed:`. */
   readonly seed?: number;
-  /** `--weights`: tfjs model.json (or its folder) to load weights from instead of seeding them. */
+  /**
+   * `--weights`: a model file to load weights from instead of seeding them (Keras .h5,
+   * .weights.h5, .keras, tfjs model.json or its folder; told by content).
+   */
   readonly weights?: string;
   /** `--allow-spec-change`: use weights recorded for another spec or --set values (a warning). */
   readonly allowSpecChange?: boolean;
@@ -73,7 +76,10 @@ export function registerBuild(program: Command): void {
     )
     .option("-o, --output <path>", "output path (default: build/<spec name>.<ext>)")
     .addOption(seedOption("--seed <n>", "weight seed (overrides the spec's seed:)"))
-    .option("--weights <path>", "load weights by Keras name from a tfjs model.json (or its folder)")
+    .option(
+      "--weights <path>",
+      "load trained weights by Keras layer name from a Keras .h5, .weights.h5 or .keras, or a tfjs model.json (or its folder)",
+    )
     .option(
       "--allow-spec-change",
       "use --weights trained for another spec or other --set values (warns instead of refusing)",
@@ -112,19 +118,24 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   let seed: number | undefined;
   let weightsSource: string | undefined;
   let scaling: RecordedScaling | undefined;
+  // Closes a weights file kept open for deferred reads (on an error, the exit closes it).
+  let release = () => {};
   if (flags.weights !== undefined) {
     // Read and checked against the graph (and the spec it was made for) before any backend loads.
     const { loadGraphWeights } = await import("../trained-weights.js");
     const { parseSet } = await import("../command-kit.js");
-    const loaded = loadGraphWeights(flags.weights, graph, {
+    // Deferred: an .h5's tensors are read as the backend writes each one (file kept open).
+    const loaded = await loadGraphWeights(flags.weights, graph, {
+      deferred: true,
       build: { spec: info.name, specHash: info.hash, set: parseSet(flags.set) },
       allowSpecChange: flags.allowSpecChange === true,
     });
+    release = () => loaded.release();
     weights = loaded.weights;
     weightsSource = basename(loaded.file);
     scaling = loaded.record?.inputScaling;
     diagnostics.push(...loaded.warnings);
-    inputs.push(loaded.file, ...loaded.shards);
+    inputs.push(...loaded.files);
   } else {
     const { seededWeights } = await import("@rsc/compiler");
     seed = flags.seed ?? info.seed;
@@ -161,6 +172,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
   }
   const { writeArtifact } = await import("../write-artifact.js");
   const files = await writeArtifact(backend.artifact, output, result.files, out, inputs);
+  release();
   setKept(`wrote ${output}`);
   const seconds = (performance.now() - started) / 1000;
   const all = [...diagnostics, ...result.diagnostics];

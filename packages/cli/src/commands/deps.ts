@@ -48,7 +48,7 @@ export function registerDeps(program: Command): void {
       "print only the model specs that read this file, or are it (repeatable)",
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     );
-  withSpecFlags(command, { set: false }).action(
+  withSpecFlags(command, { set: false, color: false }).action(
     action((specs: string[], flags: DepsFlags) => deps(specs, flags)),
   );
 }

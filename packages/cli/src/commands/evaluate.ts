@@ -6,9 +6,8 @@
 import type { Command } from "commander";
 import { action } from "../command-kit.js";
 import { DATA_SPLITS } from "../data-h5.js";
-import { BATCH_RANGE, choiceOption, integerOption } from "../flags.js";
+import { BATCH_RANGE, choiceOption, integerOption, runtimeOption } from "../flags.js";
 import type { EvaluateFlags } from "../train/run-evaluate.js";
-import { RUNTIME_CHOICES } from "../train/tfjs-runtime.js";
 
 /** Registers `rsc evaluate`. */
 export function registerEvaluate(program: Command): void {
@@ -23,15 +22,10 @@ export function registerEvaluate(program: Command): void {
       }),
     )
     .addOption(integerOption("--batch-size <n>", "examples per step", BATCH_RANGE, 32))
-    .addOption(
-      choiceOption(
-        "--runtime <name>",
-        `tfjs runtime: ${RUNTIME_CHOICES.join(", ")}`,
-        RUNTIME_CHOICES,
-        {
-          fallback: "auto",
-        },
-      ),
+    .addOption(runtimeOption())
+    .option(
+      "--weights <path>",
+      "evaluate with these trained weights (Keras .h5, .weights.h5, .keras, tfjs model.json) instead of the folder's",
     )
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")

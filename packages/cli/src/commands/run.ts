@@ -38,6 +38,8 @@ interface RunFlags {
   readonly threads: number;
   readonly json?: boolean;
   readonly color?: boolean;
+  /** `--verbose`: a note when `--ep auto` falls back (otherwise only where a GPU seems present). */
+  readonly verbose?: boolean;
 }
 
 /** Top-K classes of one example. */
@@ -107,6 +109,7 @@ export function registerRun(program: Command): void {
         0,
       ),
     )
+    .option("--verbose", "say why a provider was not used (e.g. CUDA not installed)")
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(action((model: string, flags: RunFlags) => run(model, flags)));
@@ -127,7 +130,9 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   const runtime = await import("@rsc/backend-onnx/runtime");
   let selected: Awaited<ReturnType<typeof runtime.createSession>>;
   try {
-    selected = await runtime.createSession(model, flags.ep, threads);
+    selected = await runtime.createSession(model, flags.ep, threads, {
+      verbose: flags.verbose === true,
+    });
   } catch (error) {
     if (error instanceof runtime.RuntimeUnavailableError) throw new CliError(error.message);
     const reason = String((error as Error).message ?? error).split("\n")[0];

@@ -4,7 +4,7 @@
  * `# yaml-language-server: $schema=./rsc.schema.json`.
  */
 import { specSchema } from "@rsc/compiler";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { action } from "../command-kit.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs-atomic.js";
@@ -22,7 +22,8 @@ export function registerSchema(program: Command): void {
     .command("schema")
     .description("print the JSON Schema of the spec language (for yaml-language-server)")
     .option("-o, --output <file>", "write the schema to a file instead of stdout")
-    .option("--no-color", "never colour the output")
+    // Accepted like on every command, but not listed: the schema is never coloured.
+    .addOption(new Option("--no-color", "never colour the output").hideHelp())
     .action(
       action(async (flags: SchemaFlags) => {
         const text = `${JSON.stringify(specSchema(), null, 2)}\n`;

@@ -5,9 +5,8 @@
  */
 import type { Command } from "commander";
 import { action, withSpecFlags } from "../command-kit.js";
-import { BATCH_RANGE, choiceOption, integerOption, numberOption, seedOption } from "../flags.js";
+import { BATCH_RANGE, integerOption, numberOption, runtimeOption, seedOption } from "../flags.js";
 import type { TrainFlags } from "../train/run-train.js";
-import { RUNTIME_CHOICES } from "../train/tfjs-runtime.js";
 
 /** Registers `rsc train`. */
 export function registerTrain(program: Command): void {
@@ -42,19 +41,14 @@ export function registerTrain(program: Command): void {
         ),
       )
       .option(
+        "--weights <path>",
+        "start from these trained weights (fine-tuning): a Keras .h5, .weights.h5, .keras or tfjs model.json",
+      )
+      .option(
         "-o, --out <dir>",
         "output folder for the trained model (default: build/<spec>-trained)",
       )
-      .addOption(
-        choiceOption(
-          "--runtime <name>",
-          `tfjs runtime: ${RUNTIME_CHOICES.join(", ")}`,
-          RUNTIME_CHOICES,
-          {
-            fallback: "auto",
-          },
-        ),
-      ),
+      .addOption(runtimeOption()),
   ).action(
     action(async (spec: string, flags: TrainFlags) => {
       const { runTrain } = await import("../train/run-train.js");

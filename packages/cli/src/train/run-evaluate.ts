@@ -1,7 +1,8 @@
 /**
  * The work of `rsc evaluate`: read a tfjs model folder (the one reader of the artifacts format),
- * build the model from its topology, check its weights with the compiler's one check (the same
- * messages as `rsc build --weights`), check the data fits, evaluate.
+ * build the model from its topology, check its weights (the folder's, or with `--weights` those
+ * of any model file rsc reads: Keras .h5, .weights.h5, .keras, tfjs) with the compiler's one
+ * check (the same messages as `rsc build --weights`), check the data fits, evaluate.
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,12 @@ import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { printable, printJson, printOut } from "../output.js";
 import { readWeightsRecord, TRAIN_INPUT_SCALING } from "../provenance.js";
-import { checkTrainedWeights, readTrainedArtifacts } from "../trained-weights.js";
+import {
+  artifactsWeights,
+  checkTrainedWeights,
+  readTrainedArtifacts,
+  readTrainedWeights,
+} from "../trained-weights.js";
 import { activateRuntime, type RuntimeFlag, toTensors } from "./tfjs-runtime.js";
 
 /** Flags of `rsc evaluate`, parsed. */
@@ -22,6 +28,8 @@ export interface EvaluateFlags {
   /** Examples per step. */
   readonly batchSize: number;
   readonly runtime: RuntimeFlag;
+  /** `--weights`: evaluate with the weights of this model file instead of the folder's. */
+  readonly weights?: string;
   readonly json?: boolean;
   readonly color?: boolean;
 }
@@ -82,10 +90,24 @@ export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<nu
     name: v.originalName,
     shape: v.shape as number[],
   }));
-  const weights = checkTrainedWeights(artifacts, {
-    name: model.name,
-    weights: variables.map((v) => ({ ...v, layer: v.name.split("/")[0]! })),
-  });
+  // Layer of each variable: its name up to the last `/` (Keras layer names may hold `/`).
+  const expected = variables.map((v) => ({
+    ...v,
+    layer: v.name.slice(0, v.name.lastIndexOf("/")),
+  }));
+  const weights = checkTrainedWeights(
+    flags.weights === undefined
+      ? artifactsWeights(artifacts)
+      : await readTrainedWeights(
+          flags.weights,
+          model.layers.map((layer) => ({
+            name: layer.name,
+            kerasClass: layer.getClassName(),
+            weights: layer.weights.map((w) => w.originalName),
+          })),
+        ),
+    { name: model.name, weights: expected },
+  );
   const values = variables.map((v) => tf.tensor(weights.get(v.name)!, v.shape));
   model.setWeights(values);
   tf.dispose(values);

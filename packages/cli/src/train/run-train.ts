@@ -15,6 +15,7 @@ import {
   initWeights,
   type Shape,
   uniformStream,
+  type WeightMap,
 } from "@rsc/compiler";
 import {
   compileOrThrow,
@@ -48,6 +49,8 @@ export interface TrainFlags extends SpecFlags {
   readonly seed?: number;
   readonly out?: string;
   readonly runtime: RuntimeFlag;
+  /** `--weights`: initial weights from a model file (fine-tuning) instead of seeded ones. */
+  readonly weights?: string;
 }
 
 /** Metrics of one finished epoch, as train-log.json records them. */
@@ -76,6 +79,8 @@ export interface TrainLog {
   /** What the data's pixels went through before the model: x * scale + offset (x / 255). */
   readonly inputScaling: InputScaling;
   readonly seed: number;
+  /** The model file the initial weights came from (`--weights`), when not seeded. */
+  readonly initialWeights?: string;
   /** The tfjs runtime that trained (`wasm`, `cpu`, ...). */
   readonly runtime: string;
   readonly data: {
@@ -142,6 +147,21 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const inputs = [spec, ...info.files, flags.data];
   checkOutputDir(outDir, inputs);
 
+  // Initial weights: a model file's (read and checked before the data), or seeded.
+  let initial: WeightMap | undefined;
+  if (flags.weights !== undefined) {
+    const { loadGraphWeights } = await import("../trained-weights.js");
+    // Fine-tuning from another spec's weights is allowed (a warning: RSC530), shapes still checked.
+    const loaded = await loadGraphWeights(flags.weights, graph, {
+      build: { spec: info.name, specHash: info.hash, set: parseSet(flags.set) },
+      allowSpecChange: true,
+    });
+    if (!out.json) printDiagnostics(loaded.warnings, out);
+    initial = loaded.weights;
+    inputs.push(...loaded.files);
+    checkOutputDir(outDir, inputs);
+  }
+
   const data = await readImageDataset(flags.data, "train");
   checkFitsModel(data, inputShape, classes);
   const valCount = data.count - Math.floor(data.count * (1 - valSplit));
@@ -150,7 +170,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
 
   const runtime = await activateRuntime(flags.runtime, { quiet: out.json });
   const { tf, lowerGraph, saveArtifacts } = await import("@rsc/backend-tfjs");
-  const lowered = lowerGraph(graph, initWeights(graph, seed));
+  const lowered = lowerGraph(graph, initial ?? initWeights(graph, seed));
   if (lowered.model === undefined) {
     throw new CliError(
       "the model cannot be built with tfjs",
@@ -179,6 +199,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     set: parseSet(flags.set),
     inputScaling: TRAIN_INPUT_SCALING,
     seed,
+    ...(flags.weights === undefined ? {} : { initialWeights: flags.weights }),
     runtime,
     data: {
       file: flags.data,

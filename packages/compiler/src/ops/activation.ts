@@ -2,7 +2,7 @@
  * Activations: the activation names (`activation:` of every op, the bare `- relu` layers) and the
  * Keras activation layers with attributes (ReLU, LeakyReLU, ELU).
  */
-import { withDefaults } from "./common.js";
+import { attrsAsWritten } from "./common.js";
 import type { JsonSchema, OpDef } from "./op-def.js";
 import { noMacs } from "./op-def.js";
 
@@ -40,25 +40,36 @@ export type ActivationName = (typeof ACTIVATIONS)[number];
 /** The schema of an `activation:` attribute: one of {@link ACTIVATIONS}. */
 export const activationSchema: JsonSchema = { enum: [...ACTIVATIONS] };
 
+/**
+ * An activation layer: one input, an output of the same shape, no weights (and no MACs), and its
+ * attributes as written (with their defaults).
+ */
+function activationLayerOp<K extends string, A>(
+  def: Pick<OpDef<K, A>, "op" | "kerasClass" | "doc" | "attrs" | "defaults" | "shorthand">,
+): OpDef<K, A> {
+  return attrsAsWritten<K, A>({
+    ...def,
+    arity: { min: 1, max: 1 },
+    infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
+    params: () => [],
+    macs: noMacs,
+  });
+}
+
 /** Attributes of `activation`. */
 export interface ActivationAttrs {
   readonly activation: ActivationName;
 }
 
 /** `activation: relu` or the bare shorthands `relu`, `softmax`, `sigmoid`, `tanh`, `linear`. */
-export const activationOp: OpDef<"activation", ActivationAttrs> = {
+export const activationOp = activationLayerOp<"activation", ActivationAttrs>({
   op: "activation",
   kerasClass: "Activation",
   doc: "An element-wise activation (softmax over the last axis).",
   attrs: { properties: { activation: activationSchema }, required: ["activation"] },
   defaults: {},
   shorthand: "activation",
-  arity: { min: 1, max: 1 },
-  normalize: (raw) => ({ activation: raw["activation"] as ActivationName }),
-  infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
-  params: () => [],
-  macs: noMacs,
-};
+});
 
 const nonNegative: JsonSchema = { type: "number", minimum: 0 };
 
@@ -76,7 +87,7 @@ const reLUDefaults = { max_value: null, negative_slope: 0, threshold: 0 } as con
  * Keras names the layer, since `relu` is the bare activation): `max_value` for x >= max_value,
  * x for threshold <= x < max_value, negative_slope * (x - threshold) below.
  */
-export const reLUOp: OpDef<"re_lu", ReLUAttrs> = {
+export const reLUOp = activationLayerOp<"re_lu", ReLUAttrs>({
   op: "re_lu",
   kerasClass: "ReLU",
   doc: "Keras ReLU: min(x, max_value) above threshold, negative_slope * (x - threshold) below.",
@@ -89,19 +100,7 @@ export const reLUOp: OpDef<"re_lu", ReLUAttrs> = {
   },
   defaults: reLUDefaults,
   shorthand: "max_value",
-  arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, reLUDefaults);
-    return {
-      max_value: a["max_value"] as number | null,
-      negative_slope: a["negative_slope"] as number,
-      threshold: a["threshold"] as number,
-    };
-  },
-  infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
-  params: () => [],
-  macs: noMacs,
-};
+});
 
 /** Attributes of `leaky_relu` (Keras 3 LeakyReLU's name, `negative_slope`). */
 export interface LeakyReLUAttrs {
@@ -111,21 +110,14 @@ export interface LeakyReLUAttrs {
 const leakyReLUDefaults = { negative_slope: 0.3 } as const;
 
 /** `leaky_relu: { negative_slope: 0.3 }` (Keras 3 LeakyReLU): x for x >= 0, negative_slope * x below. */
-export const leakyReLUOp: OpDef<"leaky_relu", LeakyReLUAttrs> = {
+export const leakyReLUOp = activationLayerOp<"leaky_relu", LeakyReLUAttrs>({
   op: "leaky_relu",
   kerasClass: "LeakyReLU",
   doc: "Keras LeakyReLU: x for x >= 0, negative_slope * x below (the layer's default 0.3; `activation: leaky_relu` is Keras's function, 0.2).",
   attrs: { properties: { negative_slope: nonNegative } },
   defaults: leakyReLUDefaults,
   shorthand: "negative_slope",
-  arity: { min: 1, max: 1 },
-  normalize: (raw) => ({
-    negative_slope: withDefaults(raw, leakyReLUDefaults)["negative_slope"] as number,
-  }),
-  infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
-  params: () => [],
-  macs: noMacs,
-};
+});
 
 /** Attributes of `elu` (Keras ELU). */
 export interface ELUAttrs {
@@ -135,16 +127,11 @@ export interface ELUAttrs {
 const eluDefaults = { alpha: 1 } as const;
 
 /** `elu: { alpha: 1.0 }` (Keras ELU): x for x > 0, alpha * (exp(x) - 1) below. */
-export const eluOp: OpDef<"elu", ELUAttrs> = {
+export const eluOp = activationLayerOp<"elu", ELUAttrs>({
   op: "elu",
   kerasClass: "ELU",
   doc: "Keras ELU: x for x > 0, alpha * (exp(x) - 1) below.",
   attrs: { properties: { alpha: { type: "number" } } },
   defaults: eluDefaults,
   shorthand: "alpha",
-  arity: { min: 1, max: 1 },
-  normalize: (raw) => ({ alpha: withDefaults(raw, eluDefaults)["alpha"] as number }),
-  infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
-  params: () => [],
-  macs: noMacs,
-};
+});

@@ -1,6 +1,6 @@
 /** Schema fragments and shape arithmetic shared by the op families (Keras semantics). */
 import type { Shape } from "../tensor.js";
-import type { InferResult, JsonSchema, Padding, Pair } from "./op-def.js";
+import type { InferResult, JsonSchema, OpDef, Padding, Pair } from "./op-def.js";
 
 /** A positive integer. */
 export const positiveInt: JsonSchema = { type: "integer", minimum: 1 };
@@ -64,6 +64,24 @@ export function withDefaults(
   const out: { [attr: string]: unknown } = { ...defaults };
   for (const [key, value] of Object.entries(raw)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+/**
+ * An op whose attributes need no normalising beyond their defaults: its `normalize` takes every
+ * attribute the schema declares, in the schema's order (the order of the IR and of `rsc expand`),
+ * with its default filled in.
+ */
+export function attrsAsWritten<K extends string, A>(
+  def: Omit<OpDef<K, A>, "normalize">,
+): OpDef<K, A> {
+  const names = Object.keys(def.attrs.properties);
+  return {
+    ...def,
+    normalize(raw) {
+      const a = withDefaults(raw, def.defaults);
+      return Object.fromEntries(names.map((name) => [name, a[name]])) as A;
+    },
+  };
 }
 
 /**

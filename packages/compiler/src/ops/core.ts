@@ -1,7 +1,7 @@
 /** Flatten, Dense, Dropout. */
 import { type Shape, shapeSize } from "../tensor.js";
 import { type ActivationName, activationSchema } from "./activation.js";
-import { positiveInt, withDefaults } from "./common.js";
+import { attrsAsWritten, positiveInt, withDefaults } from "./common.js";
 import type { InferResult, OpDef } from "./op-def.js";
 import { noMacs } from "./op-def.js";
 
@@ -32,7 +32,7 @@ export interface DenseAttrs {
 const denseDefaults = { activation: "linear", use_bias: true } as const;
 
 /** `dense: { units, activation: linear, use_bias: true }`; kernel `[in, units]`. */
-export const denseOp: OpDef<"dense", DenseAttrs> = {
+export const denseOp = attrsAsWritten<"dense", DenseAttrs>({
   op: "dense",
   kerasClass: "Dense",
   doc: "Fully connected layer on a rank-1 input; kernel [in, units].",
@@ -43,14 +43,6 @@ export const denseOp: OpDef<"dense", DenseAttrs> = {
   defaults: denseDefaults,
   shorthand: "units",
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, denseDefaults);
-    return {
-      units: a["units"] as number,
-      activation: a["activation"] as ActivationName,
-      use_bias: a["use_bias"] as boolean,
-    };
-  },
   infer(inputs, a) {
     const x = inputs[0]!;
     if (x.length !== 1) {
@@ -75,7 +67,7 @@ export const denseOp: OpDef<"dense", DenseAttrs> = {
   },
   /** `in x units` (torch's Linear, fvcore's addmm); the bias adds are not counted. */
   macs: (inputs, a) => inputs[0]![0]! * a.units,
-};
+});
 
 /** Attributes of `dropout`: `rate` in [0, 1); identity at inference. */
 export interface DropoutAttrs {

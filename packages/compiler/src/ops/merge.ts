@@ -1,5 +1,5 @@
 /** Add, Concatenate and the broadcasting merges (Multiply, Subtract, Average, Maximum). */
-import { withDefaults } from "./common.js";
+import { attrsAsWritten } from "./common.js";
 import type { InferResult, OpDef } from "./op-def.js";
 import { noMacs } from "./op-def.js";
 
@@ -43,14 +43,13 @@ export interface ConcatenateAttrs {
 const concatenateDefaults = { axis: -1 } as const;
 
 /** `concatenate: { from: [a, b, ...], axis: -1 }`: joins inputs along one axis. */
-export const concatenateOp: OpDef<"concatenate", ConcatenateAttrs> = {
+export const concatenateOp = attrsAsWritten<"concatenate", ConcatenateAttrs>({
   op: "concatenate",
   kerasClass: "Concatenate",
   doc: "Joins two or more inputs along `axis` (default -1, channels); other dimensions must match.",
   attrs: { properties: { axis: { type: "integer" } } },
   defaults: concatenateDefaults,
   arity: { min: 2, max: Number.POSITIVE_INFINITY },
-  normalize: (raw) => ({ axis: withDefaults(raw, concatenateDefaults)["axis"] as number }),
   infer(inputs, a) {
     const rank = inputs[0]!.length;
     if (inputs.some((s) => s.length !== rank)) {
@@ -89,7 +88,7 @@ export const concatenateOp: OpDef<"concatenate", ConcatenateAttrs> = {
   },
   params: () => [],
   macs: noMacs,
-};
+});
 
 // Issue 12: element-wise merges that broadcast as Keras's Merge layers do.
 

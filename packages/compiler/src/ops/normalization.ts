@@ -1,8 +1,8 @@
 /** BatchNormalization and LayerNormalization over the channels (last) axis. */
 
 import type { Shape } from "../tensor.js";
-import { withDefaults } from "./common.js";
-import type { InferResult, OpDef, ParamTemplate } from "./op-def.js";
+import { attrsAsWritten } from "./common.js";
+import type { InferResult, ParamTemplate } from "./op-def.js";
 import { noMacs } from "./op-def.js";
 
 /** Attributes of `batch_normalization`; `axis` is -1 or the rank of the input (channels). */
@@ -54,7 +54,7 @@ function affineParams(
  * `batch_normalization: { axis: -1, epsilon: 0.001, momentum: 0.99, center: true, scale: true }`.
  * Keras order of weights: gamma, beta (trainable), moving_mean, moving_variance (not trainable).
  */
-export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizationAttrs> = {
+export const batchNormalizationOp = attrsAsWritten<"batch_normalization", BatchNormalizationAttrs>({
   op: "batch_normalization",
   kerasClass: "BatchNormalization",
   doc: "Batch normalization over the channels axis (Keras defaults: epsilon 1e-3, momentum 0.99).",
@@ -69,16 +69,6 @@ export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizati
   },
   defaults: batchNormalizationDefaults,
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, batchNormalizationDefaults);
-    return {
-      axis: a["axis"] as number,
-      epsilon: a["epsilon"] as number,
-      momentum: a["momentum"] as number,
-      center: a["center"] as boolean,
-      scale: a["scale"] as boolean,
-    };
-  },
   infer: (inputs, a) => lastAxisOnly("batch_normalization", "channels axis", inputs[0]!, a.axis),
   params(inputs, a) {
     const c = [inputs[0]!.at(-1)!];
@@ -91,7 +81,7 @@ export const batchNormalizationOp: OpDef<"batch_normalization", BatchNormalizati
   // Not counted: torchvision's GFLOPS leave normalization out (an inference runtime folds it
   // into the preceding conv); fvcore's 2 FLOPs per element would be counted separately.
   macs: noMacs,
-};
+});
 
 /** Attributes of `layer_normalization` (Keras LayerNormalization); `axis` is -1 or the input's rank. */
 export interface LayerNormalizationAttrs {
@@ -108,7 +98,7 @@ const layerNormalizationDefaults = { axis: -1, epsilon: 1e-3, center: true, scal
  * normalised over its last axis, (x - mean) / sqrt(var + epsilon) * gamma + beta. Keras order of
  * weights: gamma, beta (trainable).
  */
-export const layerNormalizationOp: OpDef<"layer_normalization", LayerNormalizationAttrs> = {
+export const layerNormalizationOp = attrsAsWritten<"layer_normalization", LayerNormalizationAttrs>({
   op: "layer_normalization",
   kerasClass: "LayerNormalization",
   doc: "Normalizes each example over the last axis: (x - mean) / sqrt(var + epsilon) * gamma + beta.",
@@ -122,19 +112,10 @@ export const layerNormalizationOp: OpDef<"layer_normalization", LayerNormalizati
   },
   defaults: layerNormalizationDefaults,
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, layerNormalizationDefaults);
-    return {
-      axis: a["axis"] as number,
-      epsilon: a["epsilon"] as number,
-      center: a["center"] as boolean,
-      scale: a["scale"] as boolean,
-    };
-  },
   infer: (inputs, a) => lastAxisOnly("layer_normalization", "last axis", inputs[0]!, a.axis),
   params(inputs, a) {
     const c = [inputs[0]!.at(-1)!];
     return affineParams(c, a);
   },
   macs: noMacs,
-};
+});

@@ -1,6 +1,6 @@
 /** ZeroPadding2D. */
 import type { Shape } from "../tensor.js";
-import { imageInput, isError, nonNegativeInt, withDefaults } from "./common.js";
+import { imageInput, isError, sidesSchema, toSides, withDefaults } from "./common.js";
 import type { OpDef, Pair } from "./op-def.js";
 import { noMacs } from "./op-def.js";
 
@@ -16,40 +16,11 @@ export const zeroPadding2dOp: OpDef<"zero_padding2d", ZeroPadding2dAttrs> = {
   op: "zero_padding2d",
   kerasClass: "ZeroPadding2D",
   doc: "Pads height and width with zeros: `padding: 3`, `[h, w]` or `[[top, bottom], [left, right]]`.",
-  attrs: {
-    properties: {
-      padding: {
-        oneOf: [
-          nonNegativeInt,
-          { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 },
-          {
-            type: "array",
-            items: { type: "array", items: nonNegativeInt, minItems: 2, maxItems: 2 },
-            minItems: 2,
-            maxItems: 2,
-          },
-        ],
-      },
-    },
-  },
+  attrs: { properties: { padding: sidesSchema } },
   defaults: zeroPadding2dDefaults,
   shorthand: "padding",
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const p = withDefaults(raw, zeroPadding2dDefaults)["padding"];
-    if (typeof p === "number") return { padding: [[p, p] as Pair, [p, p] as Pair] };
-    const [a, b] = p as unknown[];
-    if (typeof a === "number")
-      return {
-        padding: [
-          [a, a],
-          [b as number, b as number],
-        ],
-      };
-    return {
-      padding: [[...(a as number[])] as unknown as Pair, [...(b as number[])] as unknown as Pair],
-    };
-  },
+  normalize: (raw) => ({ padding: toSides(withDefaults(raw, zeroPadding2dDefaults)["padding"]) }),
   infer(inputs, attrs) {
     const x = imageInput(inputs, "zero_padding2d");
     if (isError(x)) return x;

@@ -1,6 +1,6 @@
 /** Rescaling and Normalization: Keras's preprocessing layers with fixed values, per channel (last axis). */
 import type { Shape } from "../tensor.js";
-import { withDefaults } from "./common.js";
+import { attrsAsWritten, withDefaults } from "./common.js";
 import type { InferResult, JsonSchema, OpDef } from "./op-def.js";
 import { noMacs } from "./op-def.js";
 
@@ -30,7 +30,7 @@ export interface RescalingAttrs {
 const rescalingDefaults = { offset: 0 } as const;
 
 /** `rescaling: { scale, offset: 0 }`: x * scale + offset (scale and offset broadcast over the last axis). */
-export const rescalingOp: OpDef<"rescaling", RescalingAttrs> = {
+export const rescalingOp = attrsAsWritten<"rescaling", RescalingAttrs>({
   op: "rescaling",
   kerasClass: "Rescaling",
   doc: "x * scale + offset; each a number or one value per channel (last axis).",
@@ -38,13 +38,6 @@ export const rescalingOp: OpDef<"rescaling", RescalingAttrs> = {
   defaults: rescalingDefaults,
   shorthand: "scale",
   arity: { min: 1, max: 1 },
-  normalize(raw) {
-    const a = withDefaults(raw, rescalingDefaults);
-    return {
-      scale: a["scale"] as number | readonly number[],
-      offset: a["offset"] as number | readonly number[],
-    };
-  },
   infer(inputs, a) {
     const x = inputs[0]!;
     return (
@@ -54,7 +47,7 @@ export const rescalingOp: OpDef<"rescaling", RescalingAttrs> = {
   },
   params: () => [],
   macs: noMacs,
-};
+});
 
 /** Attributes of `normalization`; `mean` and `variance` absent: zeros and ones (set by loaded weights). */
 export interface NormalizationAttrs {
