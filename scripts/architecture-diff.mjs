@@ -13,8 +13,8 @@
  * is listed as removed.
  *
  * The comment: a marker line (to find and update it), a header naming the pull request's head
- * commit, an overview table (one row per affected model: params old -> new, change, weight
- * verdict), then one section per changed model (`rsc diff --format markdown`); models whose
+ * commit, an overview table (one row per affected model: params and MACs old -> new with the
+ * percent change, layers added/removed/changed, weight verdict), then one section per changed model (`rsc diff --format markdown`); models whose
  * architecture did not change are one line. The comment is cut only between sections, never
  * inside one (nor inside a `<details>` block or a character); what did not fit is named. When
  * nothing is affected the body says so, so a stale comment is corrected.
@@ -103,7 +103,13 @@ function report(path) {
     return {
       path,
       failed: summary.code !== 0,
-      row: [path, json ? count(json.totals.total) : "does not compile", "new model", "", ""],
+      row: [
+        path,
+        json ? count(json.totals.total) : "does not compile",
+        json ? count(json.totals.macs) : "",
+        "new model",
+        "",
+      ],
       section: [
         `### \`${path}\``,
         "",
@@ -147,8 +153,8 @@ function report(path) {
     failed: false,
     row: [
       path,
-      `${count(s.paramsOld)} -> ${count(s.paramsNew)}`,
-      `${s.paramsDelta >= 0 ? "+" : ""}${s.paramsDeltaPercent}%`,
+      change(s.paramsOld, s.paramsNew, s.paramsDeltaPercent),
+      change(s.macsOld, s.macsNew, s.macsDeltaPercent),
       `${s.layersAdded} added, ${s.layersRemoved} removed, ${s.layersChanged} changed`,
       result.weights?.verdict ?? "",
     ],
@@ -158,6 +164,15 @@ function report(path) {
 
 function count(n) {
   return typeof n === "number" ? n.toLocaleString("en-US") : String(n);
+}
+
+/** `23,600,006 -> 42,670,470 (+80.81%)`, `1,000 (unchanged)`; `n/a` when the old count is 0. */
+function change(old, now, percent) {
+  if (old === now) return `${count(now)} (unchanged)`;
+  const sign = now > old ? "+" : "";
+  const pct =
+    percent === null ? "n/a" : percent === 0 ? `${sign || "-"}<0.01%` : `${sign}${percent}%`;
+  return `${count(old)} -> ${count(now)} (${pct})`;
 }
 
 const reports = affected.map(report);
@@ -174,7 +189,7 @@ const header = [
 ].join("\n");
 const overview = [];
 if (changedReports.length + removed.length > 0) {
-  overview.push("| model | params | change | layers | trained weights load |");
+  overview.push("| model | params | MACs | layers | trained weights load |");
   overview.push("| --- | --- | --- | --- | --- |");
   for (const r of changedReports) overview.push(`| ${r.row.map(cell).join(" | ")} |`);
   for (const path of removed) overview.push(`| ${cell(path)} | removed | | | |`);

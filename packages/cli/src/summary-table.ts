@@ -1,8 +1,17 @@
 /**
  * `rsc summary`'s model: the layer list and parameter totals of a graph, counted as Keras's
- * `model.summary()` counts them, and the text table in Keras's style.
+ * `model.summary()` counts them, with each layer's multiply-accumulates and the activation
+ * memory of one example (the compiler's cost.ts), and the text table in Keras's style.
  */
-import { formatCount, type Graph, graphParamCounts, nodeParamCounts, OPS } from "@rsc/compiler";
+import {
+  formatCount,
+  type Graph,
+  graphCost,
+  graphParamCounts,
+  layerMacs,
+  nodeParamCounts,
+  OPS,
+} from "@rsc/compiler";
 
 /** Bytes per parameter: the compiler's weights are float32, and Keras sizes them the same way. */
 const BYTES_PER_PARAM = 4;
@@ -23,11 +32,13 @@ export interface SummaryLayer {
   readonly trainableParams: number;
   /** Non-trainable parameters (BatchNorm moving statistics). */
   readonly nonTrainableParams: number;
+  /** Multiply-accumulates for one example (convolutions and dense layers; 0 for other ops). */
+  readonly macs: number;
   /** Inputs in Keras functional notation, `layer[node_index][tensor_index]`, e.g. `conv1[0][0]`. */
   readonly connectedTo: readonly string[];
 }
 
-/** Parameter totals with their float32 sizes in bytes. */
+/** Parameter totals with their float32 sizes in bytes, and the compute cost of one example. */
 export interface SummaryTotals {
   readonly total: number;
   readonly trainable: number;
@@ -38,6 +49,12 @@ export interface SummaryTotals {
   readonly trainableBytes: number;
   /** `nonTrainable * 4` bytes. */
   readonly nonTrainableBytes: number;
+  /** Multiply-accumulates of every layer for one example. */
+  readonly macs: number;
+  /** Values of every layer's output (the Output Shape column, inputs included) for one example. */
+  readonly activations: number;
+  /** `activations * 4` bytes (float32). */
+  readonly activationBytes: number;
 }
 
 /** The whole summary, as `rsc summary --json` prints it in its envelope's `result`. */
@@ -50,6 +67,7 @@ export interface ModelSummary {
 
 /** Builds the summary of a graph. */
 export function summarize(graph: Graph): ModelSummary {
+  const macs = layerMacs(graph);
   const layers = graph.nodes.map((node): SummaryLayer => {
     const counts = nodeParamCounts(node);
     return {
@@ -60,11 +78,13 @@ export function summarize(graph: Graph): ModelSummary {
       params: counts.total,
       trainableParams: counts.trainable,
       nonTrainableParams: counts.nonTrainable,
+      macs: macs.get(node.name)!,
       // Every IR node has one output and is called once, so Keras's indices are always [0][0].
       connectedTo: node.inputs.map((input) => `${input}[0][0]`),
     };
   });
   const counts = graphParamCounts(graph);
+  const cost = graphCost(graph);
   return {
     name: graph.name,
     layers,
@@ -73,6 +93,9 @@ export function summarize(graph: Graph): ModelSummary {
       totalBytes: counts.total * BYTES_PER_PARAM,
       trainableBytes: counts.trainable * BYTES_PER_PARAM,
       nonTrainableBytes: counts.nonTrainable * BYTES_PER_PARAM,
+      macs: cost.macs,
+      activations: cost.activations,
+      activationBytes: cost.activationBytes,
     },
   };
 }
@@ -91,17 +114,33 @@ export function readableSize(bytes: number): string {
   return `${size.toFixed(2)} PB`;
 }
 
+/**
+ * A count in decimal units, two decimals, as MACs are quoted (torchvision's 4.09 GFLOPS):
+ * `4.09 G`, `300.77 M`, `1.50 K`; undefined below 1,000, where the count itself is as short.
+ */
+export function readableCount(n: number): string | undefined {
+  const units = ["K", "M", "G", "T", "P", "E"];
+  let unit = -1;
+  let value = n;
+  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit < 0 ? undefined : `${value.toFixed(2)} ${units[unit]}`;
+}
+
 /** A shape as Keras prints it: `(None, 32, 32, 64)`. */
 export function formatShape(shape: readonly (number | null)[]): string {
   return `(${shape.map((d) => (d === null ? "None" : String(d))).join(", ")})`;
 }
 
-const HEADERS = ["Layer (type)", "Output Shape", "Param #", "Connected to"] as const;
+const HEADERS = ["Layer (type)", "Output Shape", "Param #", "MACs", "Connected to"] as const;
 /** Spaces between columns. */
 const GAP = 2;
 
 /**
- * The summary as a text table in the style of Keras's `model.summary()` for functional models.
+ * The summary as a text table in the style of Keras's `model.summary()` for functional models,
+ * with a MACs column after Param # and the compute cost under the parameter totals.
  * Columns are sized to their content instead of Keras's fixed 98 characters (Keras wraps long
  * names mid-word, which makes the table hard to read and to diff); a layer with several inputs
  * lists one per line, as Keras 2 did. No trailing spaces, so golden files diff cleanly.
@@ -111,29 +150,42 @@ export function formatSummary(summary: ModelSummary): string {
     `${l.name} (${l.type})`,
     formatShape(l.outputShape),
     formatCount(l.params),
+    formatCount(l.macs),
   ]);
-  const widths = [0, 1, 2].map((i) =>
+  const widths = [0, 1, 2, 3].map((i) =>
     Math.max(HEADERS[i]!.length, ...cells.map((row) => row[i]!.length)),
-  ) as [number, number, number];
+  ) as [number, number, number, number];
   const connectedWidth = Math.max(
-    HEADERS[3].length,
+    HEADERS[4].length,
     ...summary.layers.flatMap((l) => l.connectedTo.map((c) => c.length)),
   );
-  const ruleWidth = widths[0] + widths[1] + widths[2] + 3 * GAP + connectedWidth;
+  const ruleWidth = widths[0] + widths[1] + widths[2] + widths[3] + 4 * GAP + connectedWidth;
   const gap = " ".repeat(GAP);
 
-  const line = (first: string, shape: string, params: string, connected: string): string =>
-    [first.padEnd(widths[0]), shape.padEnd(widths[1]), params.padStart(widths[2]), connected]
+  const line = (
+    first: string,
+    shape: string,
+    params: string,
+    macs: string,
+    connected: string,
+  ): string =>
+    [
+      first.padEnd(widths[0]),
+      shape.padEnd(widths[1]),
+      params.padStart(widths[2]),
+      macs.padStart(widths[3]),
+      connected,
+    ]
       .join(gap)
       .trimEnd();
 
   const out: string[] = [`Model: "${summary.name}"`, "_".repeat(ruleWidth)];
-  out.push(line(HEADERS[0], HEADERS[1], HEADERS[2], HEADERS[3]));
+  out.push(line(...HEADERS));
   out.push("=".repeat(ruleWidth));
   summary.layers.forEach((layer, i) => {
-    const [first, shape, params] = cells[i]!;
-    out.push(line(first!, shape!, params!, layer.connectedTo[0] ?? ""));
-    for (const more of layer.connectedTo.slice(1)) out.push(line("", "", "", more));
+    const [first, shape, params, macs] = cells[i]!;
+    out.push(line(first!, shape!, params!, macs!, layer.connectedTo[0] ?? ""));
+    for (const more of layer.connectedTo.slice(1)) out.push(line("", "", "", "", more));
   });
   out.push("=".repeat(ruleWidth));
   const t = summary.totals;
@@ -141,6 +193,11 @@ export function formatSummary(summary: ModelSummary): string {
   out.push(`Trainable params: ${formatCount(t.trainable)} (${readableSize(t.trainableBytes)})`);
   out.push(
     `Non-trainable params: ${formatCount(t.nonTrainable)} (${readableSize(t.nonTrainableBytes)})`,
+  );
+  const macs = readableCount(t.macs);
+  out.push(`Total MACs: ${formatCount(t.macs)}${macs === undefined ? "" : ` (${macs})`}`);
+  out.push(
+    `Activation memory: ${formatCount(t.activations)} values (${readableSize(t.activationBytes)})`,
   );
   out.push("_".repeat(ruleWidth));
   return `${out.join("\n")}\n`;

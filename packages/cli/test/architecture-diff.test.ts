@@ -2,8 +2,9 @@
  * The pull-request workflow's script (scripts/architecture-diff.mjs) against a temporary git
  * repository: a block-library edit reaches a model importing it block-style, a model in a
  * subfolder, and a model importing it through another library; a removed and a new model are
- * listed; a model whose architecture did not change is one line; the comment names the PR head
- * commit and is cut only between sections.
+ * listed; a model whose architecture did not change is one line; the overview gives params and
+ * MACs old -> new with their percent change; the comment names the PR head commit and is cut
+ * only between sections.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -123,10 +124,15 @@ describe("scripts/architecture-diff.mjs", () => {
       "specs/sub/deep.yaml",
       "specs/removed.yaml",
     ]);
-    expect(rows[0]).toMatch(
-      /\| [\d,]+ -> [\d,]+ \| \+[\d.]+% \| 0 added, 0 removed, 1 changed \| partial \|/,
+    expect(c).toContain("| model | params | MACs | layers | trained weights load |\n");
+    // block-style.yaml: unit's conv (8x8x3 -> 8 filters, same) goes 3x3 -> 5x5: its kernel
+    // 216 -> 600 params (+8 bias), its MACs 8x8x8 x 3 x 9 = 13,824 -> x 25 = 38,400; the dense
+    // layer (512 x 2 + 2 = 1,026 params, 1,024 MACs) is unchanged.
+    expect(rows[0]).toBe(
+      "| specs/block-style.yaml | 1,250 -> 1,634 (+30.72%) | 14,848 -> 39,424 (+165.52%) | 0 added, 0 removed, 1 changed | partial |",
     );
-    expect(rows[2]).toMatch(/\| 20 \| new model \|/);
+    // A new model: its totals; a 1x1 conv 8x8x3 -> 5 has 20 params and 8x8x5 x 3 = 960 MACs.
+    expect(rows[2]).toMatch(/\| 20 \| 960 \| new model \|/);
     expect(c).toContain("Unchanged architecture: `specs/same.yaml`.");
     expect(c).not.toContain("untouched");
     // The overview comes first, then one section per changed model.

@@ -226,8 +226,10 @@ describe.concurrent("rsc summary", () => {
     expect(r.stdout).toContain("Trainable params: 23,546,886 (89.82 MB)\n");
     expect(r.stdout).toContain("Non-trainable params: 53,120 (207.50 KB)\n");
     expect(r.stdout).toMatch(
-      /^conv1 \(Conv2D\) +\(None, 32, 32, 64\) +9,472 +zero_padding2d\[0\]\[0\]$/m,
+      /^conv1 \(Conv2D\) +\(None, 32, 32, 64\) +9,472 +9,633,792 +zero_padding2d\[0\]\[0\]$/m,
     );
+    // 32x32x64 outputs x 3 channels x 7x7 taps above; in total:
+    expect(r.stdout).toContain("Total MACs: 308,178,944 (308.18 M)\n");
   });
 
   it("gives the layer list and totals with --json", async () => {
@@ -244,6 +246,9 @@ describe.concurrent("rsc summary", () => {
       totalBytes: 94_400_024,
       trainableBytes: 94_187_544,
       nonTrainableBytes: 212_480,
+      macs: 308_178_944,
+      activations: 2_819_122,
+      activationBytes: 11_276_488,
     });
     expect(result.layers.at(-1)).toEqual({
       name: "fc6",
@@ -253,6 +258,7 @@ describe.concurrent("rsc summary", () => {
       params: 12_294,
       trainableParams: 12_294,
       nonTrainableParams: 0,
+      macs: 12_288,
       connectedTo: ["flatten[0][0]"],
     });
     const add = result.layers.find((l: { name: string }) => l.name === "add");
@@ -262,7 +268,7 @@ describe.concurrent("rsc summary", () => {
   it("renames and resizes the classifier with --set classes=10", async () => {
     const r = await rsc(["summary", "--set", "classes=10", RESNET]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^fc10 \(Dense\) +\(None, 10\) +20,490 +flatten\[0\]\[0\]$/m);
+    expect(r.stdout).toMatch(/^fc10 \(Dense\) +\(None, 10\) +20,490 +20,480 +flatten\[0\]\[0\]$/m);
     expect(r.stdout).not.toContain("fc6");
     expect(r.stdout).toContain("Total params: 23,608,202 ");
   });

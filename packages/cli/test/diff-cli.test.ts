@@ -138,6 +138,19 @@ describe("rsc diff REV:path", () => {
     const envelope = JSON.parse(json.stdout);
     expect(envelope).toMatchObject({ command: "diff", ok: false, diagnostics: [] });
     expect(envelope.result.summary.layersChanged).toBe(2);
+    // stem 16x16x8 x 3 x 9 = 55,296, fc 8 x 3 = 24, each unit conv 16x16x8 x 8 x 9 = 147,456,
+    // with 5x5 kernels x 8 x 25 = 409,600.
+    expect(envelope.result.summary).toMatchObject({
+      macsOld: 350_232,
+      macsNew: 874_520,
+      macsDelta: 524_288,
+      macsDeltaPercent: 149.7,
+    });
+    expect(md.stdout).toContain("MACs 350,232 → 874,520 (+524,288, +149.7%)**");
+    const text = await rsc(["diff", "HEAD:spec.yaml", "spec.yaml"]);
+    expect(text.stdout).toContain(
+      "params 1,483 -> 3,531 (+2,048, +138.1%), MACs 350,232 -> 874,520 (+524,288, +149.7%)\n",
+    );
   });
 
   it("exits 2 on a bad revision, a missing path, and spec errors (with located diagnostics)", async () => {

@@ -2,7 +2,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileFile, formatCount, graphFromLayers } from "@rsc/compiler";
 import { describe, expect, it } from "vitest";
-import { formatShape, formatSummary, readableSize, summarize } from "../src/summary-table.js";
+import {
+  formatShape,
+  formatSummary,
+  readableCount,
+  readableSize,
+  summarize,
+} from "../src/summary-table.js";
 import { courseraResnet50 } from "./coursera-resnet50.js";
 
 /** input -> conv -> bn -> relu, plus a 1x1 shortcut conv from the input, added, flattened, dense. */
@@ -41,6 +47,26 @@ describe("summarize", () => {
       totalBytes: 2632,
       trainableBytes: 2600,
       nonTrainableBytes: 32,
+      macs: 8192,
+      // The input's 8x8x3, six 8x8x4 outputs, and fc2's 2.
+      activations: 192 + 6 * 256 + 2,
+      activationBytes: 4 * 1730,
+    });
+  });
+
+  it("counts each layer's multiply-accumulates: convolutions and dense layers only", () => {
+    const s = summarize(tinyResidual());
+    const macs = Object.fromEntries(s.layers.map((l) => [l.name, l.macs]));
+    // conv_a: 8x8x4 outputs x 3 channels x 3x3; conv_s: 8x8x4 x 3; fc2: 256 x 2.
+    expect(macs).toEqual({
+      input_1: 0,
+      conv_a: 6912,
+      bn_a: 0,
+      relu_a: 0,
+      conv_s: 768,
+      add: 0,
+      flatten: 0,
+      fc2: 512,
     });
   });
 
@@ -113,6 +139,15 @@ describe("formatting", () => {
     expect(readableSize(3 * 1024 ** 3)).toBe("3.00 GB");
   });
 
+  it("quotes MACs in decimal units, as torchvision's GFLOPS", () => {
+    expect(readableCount(999)).toBeUndefined();
+    expect(readableCount(1000)).toBe("1.00 K");
+    expect(readableCount(300_774_272)).toBe("300.77 M");
+    expect(readableCount(4_089_184_256)).toBe("4.09 G");
+    expect(readableCount(15_470_264_320)).toBe("15.47 G");
+    expect(readableCount(2.5e12)).toBe("2.50 T");
+  });
+
   it("prints shapes as Python tuples with None", () => {
     expect(formatShape([null, 32, 32, 64])).toBe("(None, 32, 32, 64)");
     expect(formatShape([null, 6])).toBe("(None, 6)");
@@ -123,14 +158,17 @@ describe("formatting", () => {
     const lines = text.split("\n");
     expect(lines[0]).toBe('Model: "tiny"');
     expect(lines[1]).toMatch(/^_+$/);
-    expect(lines[2]).toMatch(/^Layer \(type\) +Output Shape +Param # +Connected to$/);
+    expect(lines[2]).toMatch(/^Layer \(type\) +Output Shape +Param # +MACs +Connected to$/);
     expect(lines[3]).toMatch(/^=+$/);
     expect(lines[1]!.length).toBe(lines[3]!.length);
     // Columns line up: every row's shape starts where the header's does.
     const shapeColumn = lines[2]!.indexOf("Output Shape");
     const conv = lines.find((l) => l.startsWith("conv_a (Conv2D)"))!;
     expect(conv.indexOf("(None, 8, 8, 4)")).toBe(shapeColumn);
-    expect(conv).toMatch(/ 112 {2}input_1\[0\]\[0\]$/);
+    expect(conv).toMatch(/ 112 {2}6,912 {2}input_1\[0\]\[0\]$/);
+    // Param # and MACs are right-aligned under their headers.
+    expect(conv.indexOf(" 112 ") + 4).toBe(lines[2]!.indexOf("Param #") + "Param #".length);
+    expect(conv.indexOf("6,912") + 5).toBe(lines[2]!.indexOf("MACs") + "MACs".length);
     // A second input goes on its own line under the first, in the Connected to column.
     const addAt = lines.findIndex((l) => l.startsWith("add (Add)"));
     expect(lines[addAt]).toMatch(/relu_a\[0\]\[0\]$/);
@@ -139,6 +177,8 @@ describe("formatting", () => {
     expect(text).toContain("Total params: 658 (2.57 KB)\n");
     expect(text).toContain("Trainable params: 650 (2.54 KB)\n");
     expect(text).toContain("Non-trainable params: 8 (32.00 Byte)\n");
+    expect(text).toContain("Total MACs: 8,192 (8.19 K)\n");
+    expect(text).toContain("Activation memory: 1,730 values (6.76 KB)\n");
     expect(lines.every((l) => l === l.trimEnd())).toBe(true);
     expect(text.endsWith("_\n")).toBe(true);
   });

@@ -3,6 +3,7 @@ export * from "./backend.js";
 export * from "./canonical.js";
 export * from "./check-weights.js";
 export * from "./compile.js";
+export * from "./cost.js";
 export * from "./diagnostics.js";
 export * from "./diff/index.js";
 export { expandToSpec } from "./expand-to-spec.js";

@@ -67,6 +67,9 @@ const CHECKS: Record<string, (d: ArchDiff) => void> = {
     expect(g.origin?.block).toBe("bottleneck");
     expect(d.weights.verdict).toBe("partial");
     expect(d.weights.shapeChanged).toHaveLength(16);
+    // A 5x5 kernel has 25 taps where 3x3 had 9: each layer's MACs grow by 25/9, nothing else's.
+    for (const c of d.layers.changed) expect(c.macs.new * 9).toBe(c.macs.old * 25);
+    expect(g.macsDelta).toBe(d.summary.macsDelta);
   },
   "renamed-layer": (d) => {
     expect(d.summary.layersRenamed).toBe(1);
@@ -83,6 +86,9 @@ const CHECKS: Record<string, (d: ArchDiff) => void> = {
       { index: 0, oldName: "fc6", newName: "fc10", oldShape: [6], newShape: [10] },
     ]);
     expect(d.weights.missing.map((w) => w.name)).toEqual(["fc6/kernel", "fc6/bias"]);
+    // The dense layer reads 2,048 features: 2,048 x (10 - 6) more MACs.
+    expect(d.layers.changed[0]!.macs).toEqual({ old: 12_288, new: 20_480, delta: 8_192 });
+    expect(d.summary.macsDelta).toBe(8_192);
   },
   "input-shape-changed": (d) => {
     expect(d.weights.verdict).toBe("all");
@@ -116,6 +122,13 @@ describe("rsc diff golden fixtures", () => {
         newSource: "new.yaml",
       });
       CHECKS[name]?.(diff);
+      // Every MAC change is in some group: the groups add up to the total change.
+      const grouped = diff.groups.reduce(
+        (s, g) => s + ("macs" in g ? (g.kind === "added" ? g.macs : -g.macs) : g.macsDelta),
+        0,
+      );
+      expect(grouped).toBe(diff.summary.macsDelta);
+      expect(diff.summary.macsDelta).toBe(diff.new.macs - diff.old.macs);
       expectGolden(join(dir, "expected.txt"), renderDiffText(diff));
       expectGolden(join(dir, "expected.md"), renderDiffMarkdown(diff));
       expectGoldenJson(join(dir, "expected.json"), diff);

@@ -1,6 +1,7 @@
 /**
  * `rsc summary <spec>`: the layer table and parameter totals, in the style of Keras's
- * `model.summary()`, on stdout; `--json` gives the same as data.
+ * `model.summary()`, with each layer's multiply-accumulates and the activation memory of one
+ * example, on stdout; `--json` gives the same as data.
  */
 import type { Command } from "commander";
 import {
@@ -19,7 +20,9 @@ export function registerSummary(program: Command): void {
   withSpecFlags(
     program
       .command("summary")
-      .description("print the layer table and parameter totals (like Keras's model.summary())")
+      .description(
+        "print the layer table with parameter and MAC counts (like Keras's model.summary())",
+      )
       .argument("<spec>", "spec file (YAML)"),
   ).action(
     action((spec: string, flags: SpecFlags) => {

@@ -2,7 +2,8 @@
  * The result of `rsc diff`: what changed between two architectures, as data. This is the JSON
  * schema printed by `rsc diff --format json` (documented in docs/architecture-review.md); any
  * incompatible change to it bumps {@link ARCH_DIFF_SCHEMA_VERSION}. Shapes exclude the batch
- * dimension (NHWC for images); parameter counts are element counts, as Keras counts them.
+ * dimension (NHWC for images); parameter counts are element counts, as Keras counts them; MACs
+ * are multiply-accumulates for one example, as torchvision's GFLOPS count them (cost.ts).
  */
 import type { ParamCounts } from "../ir.js";
 import type { OpName } from "../ops/types.js";
@@ -41,6 +42,10 @@ export interface DiffModel {
   /** Number of layers (graph nodes, inputs included). */
   readonly layers: number;
   readonly params: ParamCounts;
+  /** Multiply-accumulates of the model for one example. */
+  readonly macs: number;
+  /** Activation memory of one example: every layer's output (inputs included) x 4 bytes. */
+  readonly activationBytes: number;
 }
 
 /** Counts for the one-line summary. */
@@ -59,6 +64,14 @@ export interface DiffSummary {
   readonly paramsDelta: number;
   /** `100 * paramsDelta / paramsOld`, rounded to 2 decimals; null when the old model has none. */
   readonly paramsDeltaPercent: number | null;
+  /** Multiply-accumulates of the old model for one example. */
+  readonly macsOld: number;
+  /** Multiply-accumulates of the new model for one example. */
+  readonly macsNew: number;
+  /** `macsNew - macsOld`. */
+  readonly macsDelta: number;
+  /** `100 * macsDelta / macsOld`, rounded to 2 decimals; null when the old model has none. */
+  readonly macsDeltaPercent: number | null;
 }
 
 /** Where a layer (or a group of layers) was written. */
@@ -80,6 +93,8 @@ export interface DiffLayer {
   readonly outputShape: Shape;
   /** Parameter count of the layer (trainable and not). */
   readonly params: number;
+  /** Multiply-accumulates of the layer for one example. */
+  readonly macs: number;
   readonly origin: DiffOrigin;
 }
 
@@ -116,6 +131,8 @@ export interface LayerChange {
   readonly outputShape?: { readonly old: Shape; readonly new: Shape };
   /** Parameter counts; `delta = new - old`. Always present; the shapes of its weights may differ. */
   readonly params: { readonly old: number; readonly new: number; readonly delta: number };
+  /** Multiply-accumulates for one example; `delta = new - old`. Always present. */
+  readonly macs: { readonly old: number; readonly new: number; readonly delta: number };
   /** True when some weight of the layer changed shape (or appeared / disappeared). */
   readonly weightsChanged: boolean;
   /**
@@ -164,6 +181,8 @@ export interface ChangedGroup {
   readonly oldLayers?: readonly string[];
   /** Sum of the layers' parameter deltas. */
   readonly paramsDelta: number;
+  /** Sum of the layers' MAC deltas. */
+  readonly macsDelta: number;
   /** Shared template line of the layers, when they all come from one line. */
   readonly origin?: DiffOrigin;
 }
@@ -189,6 +208,8 @@ export interface AddedRemovedGroup {
   readonly origin?: DiffOrigin;
   /** Sum of the layers' parameter counts. */
   readonly params: number;
+  /** Sum of the layers' MACs. */
+  readonly macs: number;
   /** Layers (present on both sides) feeding the run; for several runs, those of the first. */
   readonly after: readonly string[];
   /** Layers (present on both sides) that read from the run; for several runs, those of the first. */
@@ -206,6 +227,8 @@ export interface DerivedGroup {
   readonly weightsChanged: readonly string[];
   /** Sum of the layers' parameter deltas. */
   readonly paramsDelta: number;
+  /** Sum of the layers' MAC deltas (a layer's MACs follow its shapes). */
+  readonly macsDelta: number;
   /** Set when a model input's shape changed: the likely cause. */
   readonly inputChange?: { readonly name: string; readonly old: Shape; readonly new: Shape };
   /** True when every non-input layer of the new model has a different output shape. */

@@ -34,6 +34,8 @@ export interface GroupDescription {
   readonly layers: number;
   /** Parameter change of the group (signed). */
   readonly paramsDelta: number;
+  /** Multiply-accumulate change of the group for one example (signed). */
+  readonly macsDelta: number;
   /** Extra context: template origin, attachment points. */
   readonly notes: readonly string[];
 }
@@ -73,6 +75,7 @@ export function describeGroup(g: ChangeGroup): GroupDescription {
         title,
         layers: g.layers.length,
         paramsDelta: g.paramsDelta,
+        macsDelta: g.macsDelta,
         notes: g.origin !== undefined && g.layers.length > 1 ? [describeOrigin(g.origin)] : [],
       };
     }
@@ -109,6 +112,7 @@ export function describeGroup(g: ChangeGroup): GroupDescription {
         title,
         layers: n,
         paramsDelta: g.kind === "added" ? g.params : -g.params,
+        macsDelta: g.kind === "added" ? g.macs : -g.macs,
         notes,
       };
     }
@@ -128,6 +132,7 @@ export function describeGroup(g: ChangeGroup): GroupDescription {
           title: `${title}${weights}`,
           layers: g.layers.length,
           paramsDelta: g.paramsDelta,
+          macsDelta: g.macsDelta,
           notes: [],
         };
       }
@@ -136,20 +141,32 @@ export function describeGroup(g: ChangeGroup): GroupDescription {
         title: `shapes follow upstream changes in ${plural(g.layers.length, "layer")}: ${formatNameList(g.layers)}${weights}`,
         layers: g.layers.length,
         paramsDelta: g.paramsDelta,
+        macsDelta: g.macsDelta,
         notes: [],
       };
     }
   }
 }
 
-/** `layers +170 -0 ~2, params 23,587,712 -> 42,658,176 (+19,070,464, +80.8%)`. */
+/**
+ * `params 23,587,712 -> 42,658,176 (+19,070,464, +80.8%)`, or `params 23,587,712 (unchanged)`; a
+ * change that rounds to 0.00% reads `+<0.01%`, so it never looks like none.
+ */
+function describeTotal(what: string, old: number, now: number, percent: number | null): string {
+  if (old === now) return `${what} ${formatCount(now)} (unchanged)`;
+  const tiny = percent === 0 ? `${now > old ? "+" : "-"}<0.01%` : undefined;
+  return `${what} ${formatCount(old)} -> ${formatCount(now)} (${formatDelta(now - old)}, ${tiny ?? formatPercent(percent)})`;
+}
+
+/**
+ * `layers +170 -0 ~2, params 23,600,006 -> 42,670,470 (+19,070,464, +80.8%), MACs 308,178,944
+ * -> 471,990,016 (+163,811,072, +53.2%)`.
+ */
 export function describeSummary(d: ArchDiff): string {
   const s = d.summary;
-  const params =
-    s.paramsDelta === 0
-      ? `params ${formatCount(s.paramsNew)} (unchanged)`
-      : `params ${formatCount(s.paramsOld)} -> ${formatCount(s.paramsNew)} (${formatDelta(s.paramsDelta)}, ${formatPercent(s.paramsDeltaPercent)})`;
-  return `layers +${s.layersAdded} -${s.layersRemoved} ~${s.layersChanged}, ${params}`;
+  const params = describeTotal("params", s.paramsOld, s.paramsNew, s.paramsDeltaPercent);
+  const macs = describeTotal("MACs", s.macsOld, s.macsNew, s.macsDeltaPercent);
+  return `layers +${s.layersAdded} -${s.layersRemoved} ~${s.layersChanged}, ${params}, ${macs}`;
 }
 
 const shapeText = (shape: Shape | undefined) => (shape === undefined ? "?" : formatShape(shape));

@@ -5,6 +5,7 @@
  */
 
 import { stableJson } from "../canonical.js";
+import { graphCost, layerMacs } from "../cost.js";
 import { type Graph, graphParamCounts, type Node, nodeParamCounts, type Origin } from "../ir.js";
 import { OPS } from "../ops/registry.js";
 import {
@@ -43,13 +44,18 @@ export function diffGraphs(oldGraph: Graph, newGraph: Graph, options: DiffOption
         : {}),
     };
   };
-  const toLayer = (n: Node): DiffLayer => ({
-    name: n.name,
-    op: n.op,
-    outputShape: n.outputShape,
-    params: nodeParamCounts(n).total,
-    origin: toOrigin(n.origin),
-  });
+  const oldMacs = layerMacs(oldGraph);
+  const newMacs = layerMacs(newGraph);
+  const toLayer =
+    (macs: ReadonlyMap<string, number>) =>
+    (n: Node): DiffLayer => ({
+      name: n.name,
+      op: n.op,
+      outputShape: n.outputShape,
+      params: nodeParamCounts(n).total,
+      macs: macs.get(n.name)!,
+      origin: toOrigin(n.origin),
+    });
 
   const { oldToNew, newToOld } = matchLayers(oldGraph, newGraph);
   const added = newGraph.nodes.filter((n) => !newToOld.has(n.name));
@@ -74,6 +80,7 @@ export function diffGraphs(oldGraph: Graph, newGraph: Graph, options: DiffOption
       { oldToNew, newToOld },
       attach,
       toOrigin,
+      { old: oldMacs.get(oldName)!, new: newMacs.get(n.name)! },
     );
     if (change !== undefined) changed.push(change);
   }
@@ -86,7 +93,13 @@ export function diffGraphs(oldGraph: Graph, newGraph: Graph, options: DiffOption
   const paramsOld = graphParamCounts(oldGraph);
   const paramsNew = graphParamCounts(newGraph);
   const delta = paramsNew.total - paramsOld.total;
-  const layers = { added: added.map(toLayer), removed: removed.map(toLayer), changed };
+  const costOld = graphCost(oldGraph);
+  const costNew = graphCost(newGraph);
+  const layers = {
+    added: added.map(toLayer(newMacs)),
+    removed: removed.map(toLayer(oldMacs)),
+    changed,
+  };
   const same =
     added.length === 0 &&
     removed.length === 0 &&
@@ -102,12 +115,16 @@ export function diffGraphs(oldGraph: Graph, newGraph: Graph, options: DiffOption
       source: options.oldSource ?? oldGraph.name,
       layers: oldGraph.nodes.length,
       params: paramsOld,
+      macs: costOld.macs,
+      activationBytes: costOld.activationBytes,
     },
     new: {
       name: newGraph.name,
       source: options.newSource ?? newGraph.name,
       layers: newGraph.nodes.length,
       params: paramsNew,
+      macs: costNew.macs,
+      activationBytes: costNew.activationBytes,
     },
     summary: {
       layersAdded: added.length,
@@ -117,14 +134,19 @@ export function diffGraphs(oldGraph: Graph, newGraph: Graph, options: DiffOption
       paramsOld: paramsOld.total,
       paramsNew: paramsNew.total,
       paramsDelta: delta,
-      paramsDeltaPercent:
-        paramsOld.total === 0 ? null : Math.round((10000 * delta) / paramsOld.total) / 100,
+      paramsDeltaPercent: percent(delta, paramsOld.total),
+      macsOld: costOld.macs,
+      macsNew: costNew.macs,
+      macsDelta: costNew.macs - costOld.macs,
+      macsDeltaPercent: percent(costNew.macs - costOld.macs, costOld.macs),
     },
     groups: groupChanges({
       oldGraph,
       newGraph,
       oldToNew,
       newToOld,
+      oldMacs,
+      newMacs,
       layers,
       io,
       toOrigin,
@@ -136,7 +158,15 @@ export function diffGraphs(oldGraph: Graph, newGraph: Graph, options: DiffOption
   };
 }
 
-/** The differences of one matched pair of layers, or undefined when they are the same. */
+/** `100 * delta / old`, rounded to 2 decimals; null when `old` is 0. */
+function percent(delta: number, old: number): number | null {
+  return old === 0 ? null : Math.round((10000 * delta) / old) / 100;
+}
+
+/**
+ * The differences of one matched pair of layers, or undefined when they are the same. A layer's
+ * MACs follow from its op, attributes and shapes, so they never differ alone.
+ */
 function compareLayer(
   o: Node,
   n: Node,
@@ -148,6 +178,7 @@ function compareLayer(
     readonly fedRemoved: ReadonlySet<string>;
   },
   toOrigin: (o: Origin) => DiffOrigin,
+  macs: { readonly old: number; readonly new: number },
 ): LayerChange | undefined {
   // Renumbered generated names of weightless layers are not a change: nothing refers to them.
   const renamed =
@@ -200,6 +231,7 @@ function compareLayer(
     ...(inputs !== undefined ? { inputs } : {}),
     ...(shapeChanged ? { outputShape: { old: o.outputShape, new: n.outputShape } } : {}),
     params: { old: po, new: pn, delta: pn - po },
+    macs: { old: macs.old, new: macs.new, delta: macs.new - macs.old },
     weightsChanged,
     cause: own ? "own" : "derived",
     origin: toOrigin(n.origin),

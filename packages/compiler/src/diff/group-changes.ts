@@ -26,6 +26,10 @@ export interface GroupInput {
   readonly newGraph: Graph;
   readonly oldToNew: ReadonlyMap<string, string>;
   readonly newToOld: ReadonlyMap<string, string>;
+  /** MACs of every layer of the old model, by name. */
+  readonly oldMacs: ReadonlyMap<string, number>;
+  /** MACs of every layer of the new model, by name. */
+  readonly newMacs: ReadonlyMap<string, number>;
   readonly layers: DiffLayers;
   readonly io: IoDiff;
   readonly toOrigin: (o: Origin) => DiffOrigin;
@@ -106,6 +110,7 @@ function changedGroups(
       layers: changes.map((c) => c.name),
       ...(first.oldName !== undefined ? { oldLayers: changes.map((c) => c.oldName!) } : {}),
       paramsDelta: changes.reduce((s, c) => s + c.params.delta, 0),
+      macsDelta: changes.reduce((s, c) => s + c.macs.delta, 0),
       ...(origin !== undefined ? { origin } : {}),
     };
   });
@@ -116,8 +121,9 @@ function runGroups(
   kind: "added" | "removed",
   graph: Graph,
   unmatched: ReadonlySet<string>,
-  { toOrigin, displayFile }: GroupInput,
+  { toOrigin, displayFile, oldMacs, newMacs }: GroupInput,
 ): AddedRemovedGroup[] {
+  const macs = kind === "added" ? newMacs : oldMacs;
   if (unmatched.size === 0) return [];
   const runs: Node[][] = [];
   let run: Node[] | undefined;
@@ -196,6 +202,7 @@ function runGroups(
         : {}),
       ...(origin !== undefined ? { origin } : {}),
       params: nodes.reduce((s, n) => s + nodeParamCounts(n).total, 0),
+      macs: nodes.reduce((s, n) => s + macs.get(n.name)!, 0),
       after,
       before,
     };
@@ -230,6 +237,7 @@ function derivedGroup(input: GroupInput, edited: ReadonlySet<string>): DerivedGr
     shapesChanged: derived.filter((c) => c.outputShape !== undefined).length,
     weightsChanged: derived.filter((c) => c.weightsChanged).map((c) => c.name),
     paramsDelta: derived.reduce((s, c) => s + c.params.delta, 0),
+    macsDelta: derived.reduce((s, c) => s + c.macs.delta, 0),
     ...(inputChange !== undefined
       ? {
           inputChange: {

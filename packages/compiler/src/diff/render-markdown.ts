@@ -1,6 +1,7 @@
 /**
  * `rsc diff --format markdown`: a compact pull-request comment. Summary line, a table of grouped
- * changes, input/output changes, the weight verdict, and per-layer detail in `<details>`.
+ * changes (layers, params and MACs each), input/output changes, the weight verdict, and
+ * per-layer detail in `<details>`.
  */
 import type { ArchDiff, LayerChange } from "./arch-diff.js";
 import {
@@ -36,7 +37,7 @@ export function renderDiffMarkdown(d: ArchDiff): string {
   out.push(`### Architecture diff: \`${d.old.source}\` → \`${d.new.source}\``, "");
   if (d.same) {
     out.push(
-      `✅ **Same architecture** (${formatCount(d.new.layers)} layers, ${formatCount(d.new.params.total)} params).`,
+      `✅ **Same architecture** (${formatCount(d.new.layers)} layers, ${formatCount(d.new.params.total)} params, ${formatCount(d.new.macs)} MACs).`,
     );
     return `${out.join("\n")}\n`;
   }
@@ -46,12 +47,12 @@ export function renderDiffMarkdown(d: ArchDiff): string {
   );
 
   if (d.groups.length > 0) {
-    out.push("| | change | layers | params |", "|---|---|---:|---:|");
+    out.push("| | change | layers | params | MACs |", "|---|---|---:|---:|---:|");
     for (const g of d.groups) {
       const desc = describeGroup(g);
       const notes = desc.notes.length > 0 ? `<br><sub>${cell(desc.notes.join("; "))}</sub>` : "";
       out.push(
-        `| ${MARK_ICON[desc.mark]} | ${cell(desc.title)}${notes} | ${formatCount(desc.layers)} | ${formatDelta(desc.paramsDelta)} |`,
+        `| ${MARK_ICON[desc.mark]} | ${cell(desc.title)}${notes} | ${formatCount(desc.layers)} | ${formatDelta(desc.paramsDelta)} | ${formatDelta(desc.macsDelta)} |`,
       );
     }
     out.push("");
@@ -87,10 +88,13 @@ export function renderDiffMarkdown(d: ArchDiff): string {
 
   const rows = layerRows(d);
   out.push(`<details><summary>Per-layer detail (${formatCount(rows.length)})</summary>`, "");
-  out.push("| | layer | op | change | output shape | params |", "|---|---|---|---|---|---:|");
+  out.push(
+    "| | layer | op | change | output shape | params | MACs |",
+    "|---|---|---|---|---|---:|---:|",
+  );
   for (const r of rows.slice(0, MAX_ROWS)) out.push(r.text);
   if (rows.length > MAX_ROWS)
-    out.push(`| | … ${formatCount(rows.length - MAX_ROWS)} more | | | | |`);
+    out.push(`| | … ${formatCount(rows.length - MAX_ROWS)} more | | | | | |`);
   out.push("", "</details>");
   return `${out.join("\n")}\n`;
 }
@@ -116,18 +120,20 @@ function layerRows(d: ArchDiff): { text: string }[] {
         : "";
     const params =
       c.params.delta !== 0 ? `${formatCount(c.params.old)} → ${formatCount(c.params.new)}` : "";
+    const macs =
+      c.macs.delta !== 0 ? `${formatCount(c.macs.old)} → ${formatCount(c.macs.new)}` : "";
     rows.push({
-      text: `| ✏️ | \`${c.name}\` | ${c.op} | ${cell(layerChangeText(c))} | ${shape} | ${params} |`,
+      text: `| ✏️ | \`${c.name}\` | ${c.op} | ${cell(layerChangeText(c))} | ${shape} | ${params} | ${macs} |`,
     });
   }
   for (const l of d.layers.added) {
     rows.push({
-      text: `| ➕ | \`${l.name}\` | ${l.op} | added | ${formatShape(l.outputShape)} | ${formatDelta(l.params)} |`,
+      text: `| ➕ | \`${l.name}\` | ${l.op} | added | ${formatShape(l.outputShape)} | ${formatDelta(l.params)} | ${formatDelta(l.macs)} |`,
     });
   }
   for (const l of d.layers.removed) {
     rows.push({
-      text: `| ➖ | \`${l.name}\` | ${l.op} | removed | ${formatShape(l.outputShape)} | ${formatDelta(-l.params)} |`,
+      text: `| ➖ | \`${l.name}\` | ${l.op} | removed | ${formatShape(l.outputShape)} | ${formatDelta(-l.params)} | ${formatDelta(-l.macs)} |`,
     });
   }
   return rows;

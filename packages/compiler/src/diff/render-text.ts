@@ -40,6 +40,7 @@ export function renderDiffText(d: ArchDiff, options: TextRenderOptions = {}): st
     const role = desc.mark === "+" ? "added" : desc.mark === "-" ? "removed" : "changed";
     const notes = [...desc.notes];
     if (desc.paramsDelta !== 0) notes.push(`params ${formatDelta(desc.paramsDelta)}`);
+    if (desc.macsDelta !== 0) notes.push(`MACs ${formatDelta(desc.macsDelta)}`);
     out.push(`  ${paint(role, desc.mark)} ${desc.title}`);
     if (notes.length > 0) out.push(`      ${paint("dim", notes.join("; "))}`);
   }

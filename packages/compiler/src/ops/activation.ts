@@ -4,6 +4,7 @@
  */
 import { attrsAsWritten } from "./common.js";
 import type { JsonSchema, OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /**
  * Activation functions, as Keras 3 names them (`keras.activations.get`), each with the
@@ -40,8 +41,8 @@ export type ActivationName = (typeof ACTIVATIONS)[number];
 export const activationSchema: JsonSchema = { enum: [...ACTIVATIONS] };
 
 /**
- * An activation layer: one input, an output of the same shape, no weights, and its attributes as
- * written (with their defaults).
+ * An activation layer: one input, an output of the same shape, no weights (and no MACs), and its
+ * attributes as written (with their defaults).
  */
 function activationLayerOp<K extends string, A>(
   def: Pick<OpDef<K, A>, "op" | "kerasClass" | "doc" | "attrs" | "defaults" | "shorthand">,
@@ -51,6 +52,7 @@ function activationLayerOp<K extends string, A>(
     arity: { min: 1, max: 1 },
     infer: (inputs) => ({ ok: true, shape: inputs[0]! }),
     params: () => [],
+    macs: noMacs,
   });
 }
 

@@ -9,6 +9,7 @@
  *   `[filters]`; the output size is Keras's `deconv_output_length`.
  */
 import type { Shape } from "../tensor.js";
+import { shapeSize } from "../tensor.js";
 import { type ActivationName, activationSchema } from "./activation.js";
 import {
   imageInput,
@@ -105,6 +106,11 @@ function windowAttrs(a: { readonly [attr: string]: unknown }): {
   };
 }
 
+/** Taps of one kernel window: `kh x kw`. */
+function convTaps(kernel: Pair): number {
+  return kernel[0] * kernel[1];
+}
+
 function glorot(suffix: string, shape: Shape): ParamTemplate {
   return { suffix, shape, initializer: "glorot_uniform", trainable: true };
 }
@@ -165,6 +171,12 @@ export const conv2dOp: OpDef<"conv2d", Conv2dAttrs> = {
     const kernel = [a.kernel_size[0], a.kernel_size[1], channels / (a.groups ?? 1), a.filters];
     return withBias(a.use_bias, a.filters, glorot("kernel", kernel));
   },
+  /**
+   * Each output element sums `in / groups` channels x `kh x kw` taps: padding and dilation
+   * change which input pixels a tap reads, not how many taps there are.
+   */
+  macs: (inputs, a, output) =>
+    convTaps(a.kernel_size) * (inputs[0]![2]! / (a.groups ?? 1)) * shapeSize(output),
 };
 
 /** Attributes of `depthwise_conv2d` (Keras DepthwiseConv2D's names). */
@@ -228,6 +240,8 @@ export const depthwiseConv2dOp: OpDef<"depthwise_conv2d", DepthwiseConv2dAttrs> 
     const kernel = [a.kernel_size[0], a.kernel_size[1], channels, a.depth_multiplier];
     return withBias(a.use_bias, channels * a.depth_multiplier, glorot("depthwise_kernel", kernel));
   },
+  /** Each output element reads one input channel through `kh x kw` taps. */
+  macs: (_inputs, a, output) => convTaps(a.kernel_size) * shapeSize(output),
 };
 
 /** Attributes of `separable_conv2d` (Keras SeparableConv2D's names). */
@@ -288,6 +302,15 @@ export const separableConv2dOp: OpDef<"separable_conv2d", SeparableConv2dAttrs> 
       glorot("depthwise_kernel", [a.kernel_size[0], a.kernel_size[1], channels, m]),
       glorot("pointwise_kernel", [1, 1, channels * m, a.filters]),
     );
+  },
+  /**
+   * Both steps: the depthwise conv (`kh x kw` taps for each of `h x w x in * mult` values), then
+   * the 1x1 conv (`in * mult` for each of `h x w x filters` outputs).
+   */
+  macs(inputs, a, output) {
+    const [h, w, filters] = output as [number, number, number];
+    const between = inputs[0]![2]! * a.depth_multiplier; // channels of the depthwise output
+    return h * w * between * (convTaps(a.kernel_size) + filters);
   },
 };
 
@@ -433,4 +456,9 @@ export const conv2dTransposeOp: OpDef<"conv2d_transpose", Conv2dTransposeAttrs> 
     const kernel = [a.kernel_size[0], a.kernel_size[1], a.filters, channels];
     return withBias(a.use_bias, a.filters, glorot("kernel", kernel));
   },
+  /**
+   * fvcore's count for a transposed conv: every input value is multiplied by the whole kernel
+   * (`kh x kw x filters` products each), whatever the output padding or cropping keeps.
+   */
+  macs: (inputs, a) => shapeSize(inputs[0]!) * convTaps(a.kernel_size) * a.filters,
 };

@@ -3,6 +3,7 @@ import { type Shape, shapeSize } from "../tensor.js";
 import { type ActivationName, activationSchema } from "./activation.js";
 import { attrsAsWritten, positiveInt, withDefaults } from "./common.js";
 import type { InferResult, OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /** Attributes of `flatten`: none (Keras's row-major (H, W, C) order). */
 export type FlattenAttrs = Record<string, never>;
@@ -18,6 +19,7 @@ export const flattenOp: OpDef<"flatten", FlattenAttrs> = {
   normalize: () => ({}),
   infer: (inputs) => ({ ok: true, shape: [shapeSize(inputs[0]!)] }),
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `dense` (Keras Dense's names). */
@@ -63,6 +65,8 @@ export const denseOp = attrsAsWritten<"dense", DenseAttrs>({
     if (!a.use_bias) return [kernel];
     return [kernel, { suffix: "bias", shape: [a.units], initializer: "zeros", trainable: true }];
   },
+  /** `in x units` (torch's Linear, fvcore's addmm); the bias adds are not counted. */
+  macs: (inputs, a) => inputs[0]![0]! * a.units,
 });
 
 /** Attributes of `dropout`: `rate` in [0, 1); identity at inference. */
@@ -137,4 +141,5 @@ export const dropoutOp: OpDef<"dropout", DropoutAttrs> = {
     return bad ?? { ok: true, shape: x };
   },
   params: () => [],
+  macs: noMacs,
 };

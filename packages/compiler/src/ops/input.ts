@@ -2,6 +2,7 @@
 import type { Shape } from "../tensor.js";
 import { positiveInt } from "./common.js";
 import type { OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /** Attributes of `input`: `shape` excludes the batch dimension (NHWC for images). */
 export interface InputAttrs {
@@ -23,4 +24,5 @@ export const inputOp: OpDef<"input", InputAttrs> = {
   normalize: (raw) => ({ shape: [...(raw["shape"] as number[])] }),
   infer: (_inputs, attrs) => ({ ok: true, shape: attrs.shape }),
   params: () => [],
+  macs: noMacs,
 };

@@ -1,6 +1,7 @@
 /** Add, Concatenate and the broadcasting merges (Multiply, Subtract, Average, Maximum). */
 import { attrsAsWritten } from "./common.js";
 import type { InferResult, OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
@@ -31,6 +32,7 @@ export const addOp: OpDef<"add", AddAttrs> = {
     return { ok: true, shape: first };
   },
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `concatenate`: `axis` counts the batch as Keras does (-1: channels). */
@@ -85,6 +87,7 @@ export const concatenateOp = attrsAsWritten<"concatenate", ConcatenateAttrs>({
     return { ok: true, shape: out };
   },
   params: () => [],
+  macs: noMacs,
 });
 
 // Issue 12: element-wise merges that broadcast as Keras's Merge layers do.
@@ -142,6 +145,7 @@ function broadcastMergeOp<K extends "multiply" | "subtract" | "average" | "maxim
     normalize: () => ({}),
     infer: (inputs) => broadcastInfer(op, inputs),
     params: () => [],
+    macs: noMacs,
   };
 }
 

@@ -3,6 +3,7 @@
 import type { Shape } from "../tensor.js";
 import { attrsAsWritten } from "./common.js";
 import type { InferResult, ParamTemplate } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /** Attributes of `batch_normalization`; `axis` is -1 or the rank of the input (channels). */
 export interface BatchNormalizationAttrs {
@@ -77,6 +78,9 @@ export const batchNormalizationOp = attrsAsWritten<"batch_normalization", BatchN
       { suffix: "moving_variance", shape: c, initializer: "ones", trainable: false },
     ];
   },
+  // Not counted: torchvision's GFLOPS leave normalization out (an inference runtime folds it
+  // into the preceding conv); fvcore's 2 FLOPs per element would be counted separately.
+  macs: noMacs,
 });
 
 /** Attributes of `layer_normalization` (Keras LayerNormalization); `axis` is -1 or the input's rank. */
@@ -113,4 +117,5 @@ export const layerNormalizationOp = attrsAsWritten<"layer_normalization", LayerN
     const c = [inputs[0]!.at(-1)!];
     return affineParams(c, a);
   },
+  macs: noMacs,
 });

@@ -95,6 +95,20 @@ export interface OpDef<K extends string = string, A = unknown> {
   infer(inputs: readonly Shape[], attrs: A): InferResult;
   /** Parameter tensors in Keras's order (kernel, bias; gamma, beta, moving_mean, moving_variance). */
   params(inputs: readonly Shape[], attrs: A): readonly ParamTemplate[];
+  /**
+   * Multiply-accumulates for one example, counted as torchvision's published GFLOPS and fvcore's
+   * convolution and linear handles count them: one per weight multiplication of a convolution or
+   * dense layer (kernel taps x output elements; a transposed conv: kernel x input pixels). Bias
+   * adds, normalization, activations, pooling, resampling and element-wise ops count 0
+   * ({@link noMacs}); docs/architecture-review.md says what is and is not counted. `output` is
+   * the shape `infer` gave.
+   */
+  macs(inputs: readonly Shape[], attrs: A, output: Shape): number;
+}
+
+/** The `macs` of an op that does no convolution or dense multiply-accumulate. */
+export function noMacs(): number {
+  return 0;
 }
 
 /** Names a layer's parameters `<layer>/<suffix>`. */

@@ -2,6 +2,7 @@
 import type { Shape } from "../tensor.js";
 import { imageInput, isError, sidesSchema, toSides, withDefaults } from "./common.js";
 import type { OpDef, Pair } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /** Attributes of `zero_padding2d`: `[[top, bottom], [left, right]]` pixels. */
 export interface ZeroPadding2dAttrs {
@@ -28,4 +29,5 @@ export const zeroPadding2dOp: OpDef<"zero_padding2d", ZeroPadding2dAttrs> = {
     return { ok: true, shape: [s[0]! + top + bottom, s[1]! + left + right, s[2]!] };
   },
   params: () => [],
+  macs: noMacs,
 };

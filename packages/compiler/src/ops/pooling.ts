@@ -10,6 +10,7 @@ import {
   withDefaults,
 } from "./common.js";
 import type { OpDef, Padding, Pair } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /** Attributes of `max_pooling2d` and `average_pooling2d`; `strides` default to `pool_size`. */
 export interface WindowPoolingAttrs {
@@ -61,6 +62,7 @@ function windowPoolingOp<K extends "max_pooling2d" | "average_pooling2d">(
     normalize: normalizeWindow,
     infer: (inputs, a) => inferWindow(op, inputs, a),
     params: () => [],
+    macs: noMacs,
   };
 }
 
@@ -111,6 +113,7 @@ function globalPoolingOp<K extends "global_average_pooling2d" | "global_max_pool
       return { ok: true, shape: a.keepdims ? [1, 1, c] : [c] };
     },
     params: () => [],
+    macs: noMacs,
   };
 }
 

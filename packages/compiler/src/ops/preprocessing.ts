@@ -2,6 +2,7 @@
 import type { Shape } from "../tensor.js";
 import { attrsAsWritten, withDefaults } from "./common.js";
 import type { InferResult, JsonSchema, OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 const numberOrList: JsonSchema = {
   anyOf: [{ type: "number" }, { type: "array", items: { type: "number" }, minItems: 1 }],
@@ -45,6 +46,7 @@ export const rescalingOp = attrsAsWritten<"rescaling", RescalingAttrs>({
     );
   },
   params: () => [],
+  macs: noMacs,
 });
 
 /** Attributes of `normalization`; `mean` and `variance` absent: zeros and ones (set by loaded weights). */
@@ -132,4 +134,5 @@ export const normalizationOp: OpDef<"normalization", NormalizationAttrs> = {
       { suffix: "count", shape: [], initializer: "zeros", trainable: false },
     ];
   },
+  macs: noMacs,
 };

@@ -10,6 +10,7 @@ import {
   withDefaults,
 } from "./common.js";
 import type { OpDef, Pair } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 /** Attributes of `up_sampling2d` (Keras UpSampling2D's names). */
 export interface UpSampling2dAttrs {
@@ -49,6 +50,7 @@ export const upSampling2dOp: OpDef<"up_sampling2d", UpSampling2dAttrs> = {
     return { ok: true, shape: [h! * a.size[0], w! * a.size[1], c!] };
   },
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `cropping2d`: `[[top, bottom], [left, right]]` pixels removed. */
@@ -86,4 +88,5 @@ export const cropping2dOp: OpDef<"cropping2d", Cropping2dAttrs> = {
     return { ok: true, shape: [oh, ow, c!] };
   },
   params: () => [],
+  macs: noMacs,
 };

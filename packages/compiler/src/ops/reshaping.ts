@@ -1,6 +1,7 @@
 /** Reshape and Permute (Keras semantics: row-major over NHWC, batch excluded, dims 1-based). */
 import { shapeSize } from "../tensor.js";
 import type { OpDef } from "./op-def.js";
+import { noMacs } from "./op-def.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
@@ -54,6 +55,7 @@ export const reshapeOp: OpDef<"reshape", ReshapeAttrs> = {
     return { ok: true, shape: [...a.target_shape] };
   },
   params: () => [],
+  macs: noMacs,
 };
 
 /** Attributes of `permute`: `dims` 1-based over the example's axes (batch excluded), as Keras. */
@@ -88,4 +90,5 @@ export const permuteOp: OpDef<"permute", PermuteAttrs> = {
     return { ok: true, shape: a.dims.map((d) => x[d - 1]!) };
   },
   params: () => [],
+  macs: noMacs,
 };
