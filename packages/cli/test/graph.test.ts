@@ -120,7 +120,8 @@ describe("rsc graph pictures", () => {
       ["stem: Conv2D"],
       ["filters 8, kernel_size 3x3,", "strides 1x1, padding same"],
       ["(None, 16, 16, 8)"],
-      [`${3 * 3 * 3 * 8 + 8} params`],
+      // MACs by hand: 16x16x8 outputs, each 3x3x3 multiply-accumulates.
+      [`${3 * 3 * 3 * 8 + 8} params, ${(16 * 16 * 8 * 27).toLocaleString("en-US")} MACs`],
     ]);
     // No attribute and no parameter: no field for them.
     expect(picture.nodes[4]!.fields).toEqual([["unita_add: Add"], ["(None, 16, 16, 8)"]]);
@@ -136,6 +137,7 @@ describe("rsc graph pictures", () => {
       "activation: linear",
       "output: (None, 16, 16, 8)",
       "params: 224",
+      "MACs: 55,296",
     ]);
     // The residual edges: each add reads its block's input too.
     expect(picture.edges).toHaveLength(13);
@@ -192,7 +194,8 @@ describe("rsc graph pictures", () => {
     ]);
     expect(collapsed.nodes[2]!.fields).toEqual([
       ["unit unita"],
-      ["4 layers, 616 params"],
+      // The block's one conv: 16x16x8 outputs, each 3x3x8 multiply-accumulates.
+      ["4 layers, 616 params, 147,456 MACs"],
       ["(None, 16, 16, 8) → (None, 16, 16, 8)"],
     ]);
     expect(collapsed.nodes[2]!.tooltip).toEqual([
@@ -201,6 +204,7 @@ describe("rsc graph pictures", () => {
       "input: (None, 16, 16, 8)",
       "output: (None, 16, 16, 8)",
       "params: 616",
+      "MACs: 147,456",
       "layers:",
       "- unita_conv: Conv2D (filters 8, kernel_size 3x3, strides 1x1, padding same)",
       "- unita_bn: BatchNormalization",
@@ -254,7 +258,7 @@ describe("rsc graph pictures", () => {
     expect(run.code).toBe(0);
     const tips = svgTooltips(run.stdout);
     expect(tips).toContain(
-      'a{b}|<c> "q": Dense\nfrom: in\\\nunits: 2\nactivation: linear\nuse_bias: true\noutput: (None, 2)\nparams: 10',
+      'a{b}|<c> "q": Dense\nfrom: in\\\nunits: 2\nactivation: linear\nuse_bias: true\noutput: (None, 2)\nparams: 10\nMACs: 8',
     );
     expect(run.stdout).toContain(">a{b}|&lt;c&gt; &quot;q&quot;: Dense");
   });
@@ -304,7 +308,7 @@ describe("rsc graph (the bin)", () => {
     expect(svg).toContain("unit unitb");
     expect(svg).not.toMatch(BOX_ID);
     expect(svgTooltips(svg)).toContain(
-      "unit unitb: block unit, 4 layers\nfrom: activation\ninput: (None, 16, 16, 8)\noutput: (None, 16, 16, 8)\nparams: 616\nlayers:\n- unitb_conv: Conv2D (filters 8, kernel_size 3x3, strides 1x1, padding same)\n- unitb_bn: BatchNormalization\n- unitb_add: Add\n- activation_1: Activation (activation relu)",
+      "unit unitb: block unit, 4 layers\nfrom: activation\ninput: (None, 16, 16, 8)\noutput: (None, 16, 16, 8)\nparams: 616\nMACs: 147,456\nlayers:\n- unitb_conv: Conv2D (filters 8, kernel_size 3x3, strides 1x1, padding same)\n- unitb_bn: BatchNormalization\n- unitb_add: Add\n- activation_1: Activation (activation relu)",
     );
   });
 

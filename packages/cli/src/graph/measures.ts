@@ -3,7 +3,7 @@
  * collapsed block's layers. This list is the one place to add a count: an entry here appears in
  * every label, tooltip and block total of every format (DOT, SVG, PNG, Mermaid).
  */
-import { formatCount, type Node, nodeParamCounts } from "@rsc/compiler";
+import { formatCount, type Graph, layerMacs, type Node, nodeParamCounts } from "@rsc/compiler";
 
 /** One count of a layer, e.g. its parameters. */
 export interface Measure {
@@ -19,6 +19,15 @@ export interface Measure {
 export const MEASURES: readonly Measure[] = [
   { unit: "params", count: (node) => nodeParamCounts(node).total },
 ];
+
+/**
+ * The counts of a picture of `graph`: {@link MEASURES}, then multiply-accumulates per example
+ * (the compiler's count, which needs each layer's input shapes, hence the graph).
+ */
+export function graphMeasures(graph: Graph): readonly Measure[] {
+  const macs = layerMacs(graph);
+  return [...MEASURES, { unit: "MACs", count: (node) => macs.get(node.name) ?? 0 }];
+}
 
 /** One measured count, ready to print. */
 export interface Measured {

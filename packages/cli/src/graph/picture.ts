@@ -7,7 +7,7 @@
  */
 import { blockInstances, type Graph, type Node } from "@rsc/compiler";
 import { allAttrs, kerasShape, keyAttrs, layerTitle, wrapParts } from "./layer-text.js";
-import { MEASURES, type Measure, type Measured, measure } from "./measures.js";
+import { graphMeasures, type Measure, type Measured, measure } from "./measures.js";
 
 /** One box of the picture. */
 export interface PictureNode {
@@ -84,14 +84,14 @@ function uniqueName(name: string, taken: Set<string>): string {
 export interface PictureOptions {
   /** Draw each block instance as one box. */
   readonly collapse?: boolean;
-  /** The counts to show; default {@link MEASURES}. */
+  /** The counts to show; default {@link graphMeasures} of the graph (params, MACs). */
   readonly measures?: readonly Measure[];
 }
 
 /** Builds the picture of a graph. */
 export function buildPicture(
   graph: Graph,
-  { collapse = false, measures = MEASURES }: PictureOptions = {},
+  { collapse = false, measures = graphMeasures(graph) }: PictureOptions = {},
 ): Picture {
   const boxOf = new Map<string, PictureNode>();
   const nodes: PictureNode[] = [];
