@@ -4,7 +4,7 @@
  * with a local-file header `PK\x03\x04` (or the end record `PK\x05\x06` of an empty one), and a
  * JSON file (Keras `to_json()`, tfjs model.json) with `{` after optional whitespace and BOM.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { describeReadError } from "@rsc/compiler";
 import { malformedFile, unreadableFile } from "./errors.js";
@@ -54,17 +54,8 @@ export function findModelFile(path: string, what: string): FoundFile {
   } catch (error) {
     throw unreadableFile(what, path, describeReadError(error));
   }
-  let fd: number;
+  const { fd, stats } = openRegularFile(file, what);
   try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    throw unreadableFile(what, file, describeReadError(error));
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile())
-      throw unreadableFile(what, file, "is not a regular file (a directory, device or FIFO)");
     const head = Buffer.alloc(Math.min(stats.size, 64));
     readSync(fd, head, 0, head.length, 0);
     let kind = kindOfBytes(head);
@@ -87,20 +78,32 @@ export function findModelFile(path: string, what: string): FoundFile {
 }
 
 /**
- * Reads a whole regular file of at most `limit` bytes through one descriptor (what was checked is
- * what is read). Throws CliError: exit 2 when unreadable, RSC500 when larger than `limit`.
+ * Opens `file` for reading, once (what is checked is what is read): exit 2 when it cannot be
+ * opened or is not a regular file. O_NONBLOCK: opening a FIFO must not wait for a writer. The
+ * caller closes the descriptor.
  */
-export function readWholeFile(file: string, limit: number, what: string): Buffer {
+function openRegularFile(file: string, what: string): { fd: number; stats: Stats } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw unreadableFile(what, file, describeReadError(error));
   }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw unreadableFile(what, file, "is not a regular file (a directory, device or FIFO)");
+  }
+  return { fd, stats };
+}
+
+/**
+ * Reads a whole regular file of at most `limit` bytes through one descriptor (what was checked is
+ * what is read). Throws CliError: exit 2 when unreadable, RSC500 when larger than `limit`.
+ */
+export function readWholeFile(file: string, limit: number, what: string): Buffer {
+  const { fd, stats } = openRegularFile(file, what);
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile())
-      throw unreadableFile(what, file, "is not a regular file (a directory, device or FIFO)");
     if (stats.size > limit)
       throw malformedFile(
         file,
