@@ -13,7 +13,7 @@
  *   {@link style}.
  * The escapes are JSON's (`\n`, `\u001b`), so a JSON document stays valid JSON meaning the same.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { type Diagnostic, formatDiagnostic, sortDiagnostics } from "@rsc/compiler";
 
 /** Output settings shared by every command. */
@@ -126,7 +126,7 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], options: Ou
       : text;
     say(colored);
     if (frames) {
-      if (!sources.has(d.file)) sources.set(d.file, readText(d.file));
+      if (!sources.has(d.file)) sources.set(d.file, frameSource(d.file));
       const frame = codeFrame(d, sources.get(d.file));
       if (frame !== undefined) say(frame);
     }
@@ -159,9 +159,20 @@ export function printableDiagnostic(d: Diagnostic): Diagnostic {
   };
 }
 
-function readText(file: string): string | undefined {
+/** Largest file a code frame is read from: a frame is for a spec or a JSON file, not weights. */
+const MAX_FRAME_SOURCE = 4 * 2 ** 20;
+
+/**
+ * The text of `file` for a code frame, or undefined (no frame) when it cannot be read, is larger
+ * than {@link MAX_FRAME_SOURCE}, or is not text (a NUL byte or invalid UTF-8: an HDF5 data or
+ * weights file, whose bytes must never reach the terminal).
+ */
+export function frameSource(file: string): string | undefined {
   try {
-    return readFileSync(file, "utf8");
+    if (statSync(file).size > MAX_FRAME_SOURCE) return undefined;
+    const bytes = readFileSync(file);
+    if (bytes.includes(0)) return undefined;
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return undefined;
   }
