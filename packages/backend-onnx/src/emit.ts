@@ -9,6 +9,7 @@ import {
   foldZeroPadding,
   type Graph,
   graphParamCounts,
+  graphReaders,
   locatedError,
   type Node,
   type OpName,
@@ -208,7 +209,7 @@ function lowerNodes(
   };
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const outputs = new Set(graph.outputs);
-  const consumers = consumersOf(graph);
+  const consumers = graphReaders(graph);
   for (const node of graph.nodes) {
     const lower = (lowerings as Partial<Record<OpName, Lowering<OpName>>>)[node.op];
     if (lower === undefined) {
@@ -232,15 +233,6 @@ function lowerNodes(
       body.values.push(valueInfo(ctx.output, onnxDims(node.outputShape)));
   }
   return body;
-}
-
-/** The nodes reading each node's result. */
-function consumersOf(graph: Graph): Map<string, Node[]> {
-  const consumers = new Map<string, Node[]>();
-  for (const node of graph.nodes) {
-    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
-  }
-  return consumers;
 }
 
 /** What a lowering of `node` sees and can do: its inputs, and writers into `body`. */

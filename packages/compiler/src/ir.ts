@@ -73,6 +73,18 @@ export function graphParamCounts(graph: Graph): ParamCounts {
   return { total: trainable + nonTrainable, trainable, nonTrainable };
 }
 
+/** The nodes that read each node's output, by its name, in graph order (a node reading twice is listed twice). */
+export function graphReaders(graph: Graph): Map<string, Node[]> {
+  const readers = new Map<string, Node[]>();
+  for (const node of graph.nodes)
+    for (const input of node.inputs) {
+      const list = readers.get(input);
+      if (list === undefined) readers.set(input, [node]);
+      else list.push(node);
+    }
+  return readers;
+}
+
 /** Every parameter of the graph in node order. */
 export function graphParams(graph: Graph): ParamSpec[] {
   return graph.nodes.flatMap((n) => n.params);

@@ -6,7 +6,7 @@
  * values in the same order. Not folded when either layer is a graph output or the pooling has
  * other readers.
  */
-import type { Graph, Node } from "../ir.js";
+import { type Graph, graphReaders, type Node } from "../ir.js";
 
 type GlobalPool = Extract<
   Node,
@@ -18,9 +18,7 @@ const isGlobalPool = (n: Node): n is GlobalPool =>
 
 /** `graph` with each such pooling + reshape pair folded; the same graph if none. */
 export function foldPoolReshape(graph: Graph): Graph {
-  const readers = new Map<string, Node[]>();
-  for (const node of graph.nodes)
-    for (const input of node.inputs) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const readers = graphReaders(graph);
   const outputs = new Set(graph.outputs);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   /** reshape name -> the pooling it folds into. */

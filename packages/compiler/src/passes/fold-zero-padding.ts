@@ -8,7 +8,7 @@
  * that cannot absorb it (a pooling window skips padded cells instead of reading zeros). The
  * decision is made once on the given graph, so a chain of two paddings folds only the last.
  */
-import type { Graph, Node } from "../ir.js";
+import { type Graph, graphReaders, type Node } from "../ir.js";
 import type { FoldedPadding } from "../ops/op-def.js";
 import { OPS } from "../ops/registry.js";
 
@@ -22,10 +22,7 @@ export function absorbsZeroPadding(op: Node["op"]): boolean {
 
 /** The padding layers to fold, by the name of each op reading them. */
 function foldablePaddings(graph: Graph): Map<string, ZeroPadding> {
-  const readers = new Map<string, Node[]>();
-  for (const node of graph.nodes) {
-    for (const input of node.inputs) readers.set(input, [...(readers.get(input) ?? []), node]);
-  }
+  const readers = graphReaders(graph);
   const outputs = new Set(graph.outputs);
   const folded = new Map<string, ZeroPadding>();
   for (const node of graph.nodes) {
