@@ -4,7 +4,13 @@
  * Block names are global across a spec and its imports; a second definition or a name that is an
  * op or keyword is RSC212.
  */
-import { type Diagnostic, locatedError, type SourceLocation } from "./diagnostics.js";
+import {
+  type CallSite,
+  closest,
+  type Diagnostic,
+  locatedError,
+  type SourceLocation,
+} from "./diagnostics.js";
 import type { Value } from "./expr.js";
 import type { LoadedDocument } from "./load.js";
 import { get, type LMap, type LNode, type LSeq } from "./located.js";
@@ -44,6 +50,36 @@ export interface BlockTable {
 }
 
 const isMap = (n: LNode | undefined): n is LMap => n?.kind === "map";
+
+/** RSC205: a call passes `name`, which `block` does not declare (with the closest, or the list). */
+export function unknownArgumentError(
+  block: BlockDef,
+  name: string,
+  at: SourceLocation,
+  callSites: readonly CallSite[] = [],
+): Diagnostic {
+  const guess = closest(name, block.params.keys());
+  return locatedError("RSC205", `block '${block.name}' has no parameter '${name}'`, at, {
+    callSites,
+    hint: guess
+      ? `did you mean '${guess}'?`
+      : `parameters: ${[...block.params.keys()].join(", ") || "(none)"}`,
+    related: [{ ...block.loc, message: `block '${block.name}' defined here` }],
+  });
+}
+
+/** RSC204: a call at `at` leaves out `param`, which has no default. */
+export function missingArgumentError(
+  block: BlockDef,
+  param: string,
+  at: SourceLocation,
+  callSites: readonly CallSite[] = [],
+): Diagnostic {
+  return locatedError("RSC204", `block '${block.name}' needs the parameter '${param}'`, at, {
+    callSites,
+    related: [{ ...block.params.get(param)!.loc, message: `parameter '${param}' declared here` }],
+  });
+}
 
 /** Collects the blocks of `documents` in their order (imports before the files importing them). */
 export function collectBlocks(documents: readonly LoadedDocument[]): BlockTable {

@@ -8,7 +8,12 @@
  * item; an item is a layer, a group, a repeat, a stage or a block call, and the last three expand
  * sequences again (a block call in a fresh frame: its parameters, `names:` and local labels).
  */
-import { type BlockDef, collectBlocks } from "./blocks.js";
+import {
+  type BlockDef,
+  collectBlocks,
+  missingArgumentError,
+  unknownArgumentError,
+} from "./blocks.js";
 import {
   type CallSite,
   closest,
@@ -823,14 +828,7 @@ class Expander {
     for (const [k, a] of args) {
       const decl = block.params.get(k);
       if (decl === undefined) {
-        const guess = closest(k, block.params.keys());
-        this.error("RSC205", `block '${block.name}' has no parameter '${k}'`, a.keyLoc, {
-          callSites: frame.callSites,
-          hint: guess
-            ? `did you mean '${guess}'?`
-            : `parameters: ${[...block.params.keys()].join(", ") || "(none)"}`,
-          related: [{ ...block.loc, message: `block '${block.name}' defined here` }],
-        });
+        this.diagnostics.push(unknownArgumentError(block, k, a.keyLoc, frame.callSites));
         ok = false;
         continue;
       }
@@ -849,10 +847,7 @@ class Expander {
       if (args.has(p)) continue;
       if (decl.default !== undefined) scope.set(p, decl.default);
       else {
-        this.error("RSC204", `block '${block.name}' needs the parameter '${p}'`, loc, {
-          callSites: frame.callSites,
-          related: [{ ...decl.loc, message: `parameter '${p}' declared here` }],
-        });
+        this.diagnostics.push(missingArgumentError(block, p, loc, frame.callSites));
         ok = false;
       }
     }

@@ -12,7 +12,12 @@
  * The rest (expression values, shapes) is checked where the library is used: `rsc check` of
  * each model importing it.
  */
-import { type BlockDef, collectBlocks } from "./blocks.js";
+import {
+  type BlockDef,
+  collectBlocks,
+  missingArgumentError,
+  unknownArgumentError,
+} from "./blocks.js";
 import { closest, type Diagnostic, locatedError, type SourceLocation } from "./diagnostics.js";
 import { itemParts, unknownItemError } from "./items.js";
 import type { LoadedDocument, LoadResult } from "./load.js";
@@ -113,23 +118,10 @@ function checkArgs(
 ): void {
   for (const [k, e] of args?.entries ?? []) {
     if (keywords.includes(k) || block.params.has(k) || loopVars.includes(k)) continue;
-    const guess = closest(k, block.params.keys());
-    out.push(
-      locatedError("RSC205", `block '${block.name}' has no parameter '${k}'`, e.keyLoc, {
-        hint: guess
-          ? `did you mean '${guess}'?`
-          : `parameters: ${[...block.params.keys()].join(", ") || "(none)"}`,
-        related: [{ ...block.loc, message: `block '${block.name}' defined here` }],
-      }),
-    );
+    out.push(unknownArgumentError(block, k, e.keyLoc));
   }
   if (callLoc === undefined) return;
-  for (const [p, decl] of block.params) {
-    if (decl.default !== undefined || args?.entries.has(p)) continue;
-    out.push(
-      locatedError("RSC204", `block '${block.name}' needs the parameter '${p}'`, callLoc, {
-        related: [{ ...decl.loc, message: `parameter '${p}' declared here` }],
-      }),
-    );
-  }
+  for (const [p, decl] of block.params)
+    if (decl.default === undefined && !args?.entries.has(p))
+      out.push(missingArgumentError(block, p, callLoc));
 }
