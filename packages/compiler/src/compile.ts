@@ -15,7 +15,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import { expandSpec } from "./expand.js";
 import type { Graph } from "./ir.js";
 import { checkLibrary, isLibraryDocument } from "./library-check.js";
-import { loadSpec } from "./load.js";
+import { type LoadOptions, loadSpec } from "./load.js";
 import { DEFAULT_MAX_FILE_BYTES, readSpecFile } from "./read-file.js";
 import { unusedLayerWarnings } from "./warnings.js";
 
@@ -80,6 +80,16 @@ export function compileSource(
   return compile(file, text, options);
 }
 
+/** The loader's options from the compiler's: the reader (the disk by default), limits, root. */
+function loadOptions(options: CompileOptions): LoadOptions {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  return {
+    readFile: options.readFile ?? ((path: string) => readSpecFile(path, maxFileBytes)),
+    maxFileBytes,
+    ...(options.root === undefined ? {} : { root: options.root }),
+  };
+}
+
 /** What a spec file reads, from {@link specDependencies}. */
 export interface SpecDependencies {
   /** `model`, or `library` for a file with `blocks:` and no model keys; undefined when unreadable. */
@@ -95,12 +105,7 @@ export interface SpecDependencies {
  * spec with errors in its layers still has its dependencies (`rsc deps`).
  */
 export function specDependencies(file: string, options: CompileOptions = {}): SpecDependencies {
-  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const loaded = loadSpec(file, {
-    readFile: options.readFile ?? ((path: string) => readSpecFile(path, maxFileBytes)),
-    maxFileBytes,
-    ...(options.root === undefined ? {} : { root: options.root }),
-  });
+  const loaded = loadSpec(file, loadOptions(options));
   return {
     ...(loaded.root === undefined
       ? {}
@@ -112,12 +117,8 @@ export function specDependencies(file: string, options: CompileOptions = {}): Sp
 
 /** The pipeline: load -> expand -> build, each stage's diagnostics kept, all returned at once. */
 function compile(file: string, source: string | undefined, options: CompileOptions): CompileResult {
-  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const readFile = options.readFile ?? ((path: string) => readSpecFile(path, maxFileBytes));
   const loaded = loadSpec(file, {
-    readFile,
-    maxFileBytes,
-    ...(options.root === undefined ? {} : { root: options.root }),
+    ...loadOptions(options),
     ...(source === undefined ? {} : { source }),
   });
   if (
