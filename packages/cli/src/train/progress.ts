@@ -83,34 +83,35 @@ export interface TrainDisplay {
 
 /** A display on `stream`: live on a terminal (via cli-progress), plain lines otherwise. */
 export async function trainDisplay(stream: NodeJS.WriteStream): Promise<TrainDisplay> {
-  const tty = stream.isTTY === true;
+  const columns = stream.isTTY === true ? () => stream.columns ?? 80 : () => undefined;
   let steps = 0;
   let started = 0;
-  let metrics: StepMetrics = {};
   let current = 0;
-  const write = (line: string) => stream.write(`${line}\n`);
-  if (!tty) {
+  let metrics: StepMetrics = {};
+  const line = (final: boolean, step: number, m: StepMetrics) =>
+    stepLine({
+      step,
+      steps,
+      elapsedMs: performance.now() - started,
+      metrics: m,
+      final,
+      columns: columns(),
+    });
+  const start = (epoch: number, epochs: number, n: number) => {
+    steps = n;
+    current = 0;
+    metrics = {};
+    started = performance.now();
+    stream.write(`Epoch ${epoch}/${epochs}\n`);
+  };
+  const summary = (m: StepMetrics) => stream.write(`${line(true, steps, { ...metrics, ...m })}\n`);
+  if (stream.isTTY !== true) {
     return {
-      startEpoch(epoch, epochs, n) {
-        steps = n;
-        started = performance.now();
-        write(`Epoch ${epoch}/${epochs}`);
-      },
-      step(step, m) {
-        current = step;
+      startEpoch: start,
+      step(_step, m) {
         metrics = m;
       },
-      endEpoch(m) {
-        write(
-          stepLine({
-            step: steps,
-            steps,
-            elapsedMs: performance.now() - started,
-            metrics: { ...metrics, ...m },
-            final: true,
-          }),
-        );
-      },
+      endEpoch: summary,
       stop() {},
     };
   }
@@ -121,24 +122,16 @@ export async function trainDisplay(stream: NodeJS.WriteStream): Promise<TrainDis
     clearOnComplete: true,
     linewrap: null,
     fps: 10,
-    format: () =>
-      stepLine({
-        step: current,
-        steps,
-        elapsedMs: performance.now() - started,
-        metrics,
-        final: false,
-        columns: stream.columns ?? 80,
-      }),
+    format: () => line(false, current, metrics),
   });
   let live = false;
+  const stop = () => {
+    if (live) bar.stop();
+    live = false;
+  };
   return {
     startEpoch(epoch, epochs, n) {
-      steps = n;
-      current = 0;
-      metrics = {};
-      started = performance.now();
-      write(`Epoch ${epoch}/${epochs}`);
+      start(epoch, epochs, n);
       bar.start(n, 0);
       live = true;
     },
@@ -148,22 +141,9 @@ export async function trainDisplay(stream: NodeJS.WriteStream): Promise<TrainDis
       bar.update(step);
     },
     endEpoch(m) {
-      if (live) bar.stop();
-      live = false;
-      write(
-        stepLine({
-          step: steps,
-          steps,
-          elapsedMs: performance.now() - started,
-          metrics: { ...metrics, ...m },
-          final: true,
-          columns: stream.columns ?? 80,
-        }),
-      );
+      stop();
+      summary(m);
     },
-    stop() {
-      if (live) bar.stop();
-      live = false;
-    },
+    stop,
   };
 }
