@@ -98,6 +98,21 @@ describe("every spec's tfjs build loads in tf.loadLayersModel", () => {
 describe("train, then deploy", () => {
   const data = join(tmp, "signs.h5");
   const trained = join(tmp, "trained");
+  /** `rsc build` of the trained tiny spec to ONNX at `out`, from `weights`, with `extra` flags. */
+  const deploy = (out: string, weights: string, ...extra: string[]) =>
+    rsc([
+      "build",
+      TINY_CNN,
+      "--set",
+      "classes=3",
+      "--target",
+      "onnx",
+      "--weights",
+      weights,
+      ...extra,
+      "-o",
+      out,
+    ]);
 
   it("exports a model trained 1 epoch to ONNX that matches the tfjs model within 1e-4", async () => {
     await writeSignsFile(data);
@@ -106,18 +121,7 @@ describe("train, then deploy", () => {
     );
     expect(train.code).toBe(0);
     const onnxPath = join(tmp, "deployed.onnx");
-    const build = await rsc([
-      "build",
-      TINY_CNN,
-      "--set",
-      "classes=3",
-      "--target",
-      "onnx",
-      "--weights",
-      trained,
-      "-o",
-      onnxPath,
-    ]);
+    const build = await deploy(onnxPath, trained);
     expect(build.code).toBe(0);
 
     const { graph } = compileFile(TINY_CNN, { set: { classes: "3" } });
@@ -198,19 +202,7 @@ describe("train, then deploy", () => {
 
   it("--bake-preprocessing puts x / 255 into the graph: the model takes raw pixels", async () => {
     const baked = join(tmp, "baked.onnx");
-    const run = await rsc([
-      "build",
-      TINY_CNN,
-      "--set",
-      "classes=3",
-      "--target",
-      "onnx",
-      "--weights",
-      trained,
-      "--bake-preprocessing",
-      "-o",
-      baked,
-    ]);
+    const run = await deploy(baked, trained, "--bake-preprocessing");
     expect(run.code).toBe(0);
     const meta = onnxMetadata(baked);
     expect(meta["rsc.input_preprocessing"]).toMatch(/^baked: /);
@@ -225,19 +217,7 @@ describe("train, then deploy", () => {
     const seededTfjs = join(tmp, "seeded-tfjs");
     await rsc(["build", TINY_CNN, "--set", "classes=3", "--target", "tfjs", "-o", seededTfjs]);
     const refused = join(tmp, "refused.onnx");
-    const bad = await rsc([
-      "build",
-      TINY_CNN,
-      "--set",
-      "classes=3",
-      "--target",
-      "onnx",
-      "--weights",
-      seededTfjs,
-      "--bake-preprocessing",
-      "-o",
-      refused,
-    ]);
+    const bad = await deploy(refused, seededTfjs, "--bake-preprocessing");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/does not record the input scaling/);
     expect(existsSync(refused)).toBe(false);
