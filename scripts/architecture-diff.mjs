@@ -81,17 +81,20 @@ const affected = specsNow.length
 // Models the pull request removes: YAML files gone since the base that were models there.
 const removed = [];
 const scratch = mkdtempSync(join(tmpdir(), "rsc-architecture-diff-"));
-for (const path of changed.filter((f) => isYaml(f) && f.startsWith(`${values.specs}/`))) {
-  if (existsSync(path)) continue;
-  const old = git("show", `${from}:${path}`);
-  if (old.code !== 0) continue;
-  const copy = join(scratch, "removed.yaml");
-  writeFileSync(copy, old.stdout);
-  const kind = JSON.parse(rsc("deps", copy, "--root", scratch, "--json").stdout).result.specs[0]
-    ?.kind;
-  if (kind === "model") removed.push(path);
+try {
+  for (const path of changed.filter((f) => isYaml(f) && f.startsWith(`${values.specs}/`))) {
+    if (existsSync(path)) continue;
+    const old = git("show", `${from}:${path}`);
+    if (old.code !== 0) continue;
+    const copy = join(scratch, "removed.yaml");
+    writeFileSync(copy, old.stdout);
+    const kind = JSON.parse(rsc("deps", copy, "--root", scratch, "--json").stdout).result.specs[0]
+      ?.kind;
+    if (kind === "model") removed.push(path);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
 }
-rmSync(scratch, { recursive: true, force: true });
 
 /** One model: its overview row, and its section (undefined for one line among the unchanged). */
 function report(path) {
