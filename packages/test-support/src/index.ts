@@ -1,2 +1,3 @@
 export * from "./golden.js";
 export * from "./numeric-cases.js";
+export * from "./webgpu.js";
