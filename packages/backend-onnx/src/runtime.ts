@@ -1,12 +1,14 @@
 /**
  * onnxruntime-node session helpers: execution-provider selection (CUDA where its provider
- * libraries load, CPU otherwise), and timed runs. A separate entry (`@rsc/backend-onnx/runtime`)
- * so that building a model never loads onnxruntime.
+ * libraries load, onnxruntime's WebGPU provider where Dawn finds a real GPU, CPU otherwise), runs
+ * that fall back to the CPU when `auto` chose a provider that fails, and timed runs. A separate
+ * entry (`@rsc/backend-onnx/runtime`) so that building a model never loads onnxruntime.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, platform } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { driverHint, type GpuAdapter, hideSoftwareVulkanDrivers, probeAdapter } from "@rsc/gpu";
 import type * as Ort from "onnxruntime-node";
 
 const require = createRequire(import.meta.url);
@@ -16,8 +18,21 @@ export function ort(): typeof Ort {
   return require("onnxruntime-node") as typeof Ort;
 }
 
-/** The execution provider a user asks for: `auto` picks CUDA when it works, else CPU. */
-export type ExecutionProviderChoice = "auto" | "cuda" | "cpu";
+/**
+ * The execution provider a user asks for: `auto` picks CUDA when it works, else WebGPU on a real
+ * (not software) adapter, else the CPU.
+ */
+export type ExecutionProviderChoice = "auto" | "cuda" | "webgpu" | "cpu";
+
+/** An execution provider a session runs on. */
+export type ExecutionProvider = Exclude<ExecutionProviderChoice, "auto">;
+
+/** How messages name a provider. */
+export const providerLabel: Readonly<Record<ExecutionProvider, string>> = {
+  cuda: "CUDA",
+  webgpu: "WebGPU",
+  cpu: "the CPU",
+};
 
 /** Thrown when the requested execution provider cannot be used; the message says why and how to fix it. */
 export class RuntimeUnavailableError extends Error {
@@ -55,8 +70,7 @@ export function cudaHint(): string {
 }
 
 /**
- * True when the machine seems to have an NVIDIA GPU (its driver's device nodes or /proc entry),
- * so a CPU fallback is worth a note; elsewhere the fallback is the expected case and says nothing.
+ * True when the machine seems to have an NVIDIA GPU (its driver's device nodes or /proc entry).
  */
 export function gpuDetected(): boolean {
   return ["/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version", "/dev/dxg"].some((p) =>
@@ -68,72 +82,229 @@ export function gpuDetected(): boolean {
 export interface SelectedSession {
   readonly session: Ort.InferenceSession;
   /** The execution provider in use. */
-  readonly ep: "cuda" | "cpu";
+  readonly ep: ExecutionProvider;
+  /** The WebGPU adapter Dawn reported, when it was probed (`--ep webgpu`, or `auto` got that far). */
+  readonly adapter?: GpuAdapter;
   /**
-   * Set when `auto` fell back to the CPU and a GPU seems present (or `verbose`): one short line
-   * saying why, no paths (the README says how to enable CUDA).
+   * One short line, no paths: for `auto`, which provider and why (always set); for an explicit
+   * `webgpu` on a software adapter, that it is one.
    */
   readonly notice?: string;
+  /** With `verbose`, how to enable the providers `auto` could not use (may name paths). */
+  readonly hint?: string;
 }
 
 /**
- * Session options used for every session: full graph optimisation (Conv+BN fusion and more).
+ * Session options used for every session: full graph optimisation (Conv+BN fusion and more), and
+ * onnxruntime's own log limited to fatal messages: a failure reaches the caller as an exception
+ * with the same text, which rsc prints in one line (the log would print it a second time, in red).
  * `intraOpThreads` caps the threads one operator may use; 0 (default) is onnxruntime's choice,
- * one per core.
+ * one per core (on WebGPU it applies to the nodes left on the CPU).
  */
 export function sessionOptions(
-  ep: "cuda" | "cpu",
+  ep: ExecutionProvider,
   intraOpThreads = 0,
 ): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [ep],
     graphOptimizationLevel: "all",
+    logSeverityLevel: 4,
     ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
   };
 }
 
+/** How long `auto` waits for the adapter probe (it answers in ~0.1-0.4 s). */
+export const AUTO_PROBE_TIMEOUT_MS = 5_000;
+
+/** Options of {@link createSession}. */
+export interface CreateSessionOptions {
+  /** Also set {@link SelectedSession.hint} when `auto` passes over a provider. */
+  readonly verbose?: boolean;
+  /** Timeout of the adapter probe (default {@link AUTO_PROBE_TIMEOUT_MS} for `auto`, 20 s for `webgpu`). */
+  readonly probeTimeoutMs?: number;
+}
+
 /**
  * Creates a session for `model` (a path, so external data resolves next to it) on the chosen
- * provider. CUDA is tried alone: a ['cuda', 'cpu'] list fails outright when CUDA's libraries are
- * missing. Throws {@link RuntimeUnavailableError} when `cuda` is asked for and cannot be used.
+ * provider. CUDA and WebGPU are tried alone: a ['cuda', 'cpu'] list fails outright when CUDA's
+ * libraries are missing. Throws {@link RuntimeUnavailableError} when `cuda` or `webgpu` is asked
+ * for and cannot be used; any other error is the model's (onnxruntime cannot load it).
+ *
+ * `auto` probes the WebGPU adapter (in a child process, bounded) only when CUDA is not used, and
+ * takes WebGPU only on a real adapter: a software one (lavapipe, SwiftShader) is slower than the
+ * CPU provider. Before that first WebGPU session it hides the software Vulkan drivers from this
+ * process, so onnxruntime's own Dawn cannot land on one either.
  */
 export async function createSession(
   model: string,
   choice: ExecutionProviderChoice,
   intraOpThreads = 0,
-  { verbose = false }: { readonly verbose?: boolean } = {},
+  { verbose = false, probeTimeoutMs }: CreateSessionOptions = {},
 ): Promise<SelectedSession> {
   const runtime = ort();
-  const create = (ep: "cuda" | "cpu") =>
+  const create = (ep: ExecutionProvider) =>
     runtime.InferenceSession.create(model, sessionOptions(ep, intraOpThreads));
-  if (choice !== "cpu") {
+  if (choice === "cpu") return { session: await create("cpu"), ep: "cpu" };
+
+  /** Why each provider `auto` passed over was not used, in the order tried. */
+  const passed: string[] = [];
+  const hints: string[] = [];
+  if (choice === "cuda" || choice === "auto") {
     const provider = cudaProvider();
     let reason = "onnxruntime-node's CUDA provider is not installed";
     if (provider.installed) {
       try {
         const session = await create("cuda");
-        return { session, ep: "cuda" };
+        return choice === "auto"
+          ? { session, ep: "cuda", notice: "using CUDA: onnxruntime-node's CUDA provider loaded" }
+          : { session, ep: "cuda" };
       } catch (error) {
         reason = `the CUDA provider failed to load: ${firstLine(error)}`;
       }
     }
     if (choice === "cuda") throw new RuntimeUnavailableError(`--ep cuda: ${reason}; ${cudaHint()}`);
-    const session = await create("cpu");
-    if (!verbose && !gpuDetected()) return { session, ep: "cpu" };
-    return {
-      session,
-      ep: "cpu",
-      notice: `using the CPU: ${reason} (README: "GPUs and native runtimes")`,
-    };
+    passed.push(reason);
+    hints.push(cudaHint());
+  }
+
+  const probe = await probeAdapter({
+    timeoutMs: probeTimeoutMs ?? (choice === "auto" ? AUTO_PROBE_TIMEOUT_MS : undefined),
+  });
+  if (choice === "webgpu") {
+    if (!probe.found)
+      throw new RuntimeUnavailableError(`--ep webgpu: ${withDriverHint(probe.reason)}`);
+    if (!probe.adapter.software) hideSoftwareVulkanDrivers(process.env);
+    const started = await createOnProvider(create, "webgpu", probe.adapter);
+    if ("reason" in started)
+      throw new RuntimeUnavailableError(`--ep webgpu: ${started.reason}; ${driverHint()}`);
+    return probe.adapter.software
+      ? {
+          session: started.session,
+          ep: "webgpu",
+          adapter: probe.adapter,
+          notice: `the WebGPU adapter is software (${probe.adapter.name}): the CPU emulates a GPU, expect it to be slower than --ep cpu`,
+        }
+      : { session: started.session, ep: "webgpu", adapter: probe.adapter };
+  }
+
+  // auto, CUDA passed over.
+  if (!probe.found) {
+    passed.unshift(shortReason(probe.reason));
+    hints.push(`for WebGPU, ${driverHint()}`);
+  } else if (probe.adapter.software) {
+    passed.unshift(`the only WebGPU adapter is software (${probe.adapter.name})`);
+  } else {
+    hideSoftwareVulkanDrivers(process.env);
+    const started = await createOnProvider(create, "webgpu", probe.adapter);
+    if ("session" in started)
+      return {
+        session: started.session,
+        ep: "webgpu",
+        adapter: probe.adapter,
+        notice: `using WebGPU on ${probe.adapter.name}: ${passed.join("; ")}`,
+        ...(verbose ? { hint: hints.join("; ") } : {}),
+      };
+    passed.unshift(started.reason);
   }
   return {
     session: await create("cpu"),
     ep: "cpu",
+    ...(probe.found ? { adapter: probe.adapter } : {}),
+    notice: `using the CPU: ${passed.join("; ")}`,
+    ...(verbose && hints.length > 0 ? { hint: hints.join("; ") } : {}),
   };
 }
 
+/**
+ * Creates a session on `ep`; when that fails, a CPU session tells whether the model or the
+ * provider is at fault: the model's error is thrown as is (the CPU cannot load it either), the
+ * provider's is returned as a one-line reason.
+ */
+async function createOnProvider(
+  create: (ep: ExecutionProvider) => Promise<Ort.InferenceSession>,
+  ep: "webgpu",
+  adapter: GpuAdapter,
+): Promise<{ readonly session: Ort.InferenceSession } | { readonly reason: string }> {
+  try {
+    return { session: await create(ep) };
+  } catch (error) {
+    await (await create("cpu")).release();
+    return {
+      reason: `onnxruntime's ${providerLabel[ep]} provider failed to start on ${adapter.name}: ${firstLine(error)}`,
+    };
+  }
+}
+
+/** A probe's reason without the driver hint (`auto`'s line stays short; `--verbose` adds it). */
+function shortReason(reason: string): string {
+  const hint = `: ${driverHint()}`;
+  return reason.endsWith(hint) ? reason.slice(0, -hint.length) : reason;
+}
+
+/** A probe's reason, with the driver hint when it does not carry it already. */
+function withDriverHint(reason: string): string {
+  return reason.includes(driverHint()) ? reason : `${reason}; ${driverHint()}`;
+}
+
+/** Outputs and latency of {@link runWithFallback}, and the session they came from. */
+export interface FallbackRun {
+  readonly outputs: Ort.InferenceSession.ReturnType;
+  readonly latency: Latency;
+  /** The session that produced the outputs (a CPU one after a fall back); the caller releases it. */
+  readonly selected: SelectedSession;
+  /** Set when `auto`'s provider failed during the run and the CPU ran instead: one line, why. */
+  readonly fallback?: string;
+}
+
+/**
+ * {@link timedRuns} on a selected session. When a GPU provider fails during the run, `auto`
+ * falls back to a new CPU session (and says so in `fallback`); an explicit `cuda` or `webgpu`
+ * throws {@link RuntimeUnavailableError}. A CPU session's failure is thrown as is.
+ */
+export async function runWithFallback(
+  selected: SelectedSession,
+  feeds: Ort.InferenceSession.FeedsType,
+  runs: number,
+  {
+    model,
+    choice,
+    intraOpThreads = 0,
+  }: {
+    readonly model: string;
+    readonly choice: ExecutionProviderChoice;
+    readonly intraOpThreads?: number;
+  },
+): Promise<FallbackRun> {
+  try {
+    return { ...(await timedRuns(selected.session, feeds, runs)), selected };
+  } catch (error) {
+    if (selected.ep === "cpu") throw error;
+    const on = selected.adapter ? ` on ${selected.adapter.name}` : "";
+    const reason = `onnxruntime's ${providerLabel[selected.ep]} provider failed during the run${on}: ${firstLine(error)}`;
+    if (choice !== "auto")
+      throw new RuntimeUnavailableError(`--ep ${selected.ep}: ${reason}; --ep cpu runs on the CPU`);
+    await selected.session.release();
+    const session = await ort().InferenceSession.create(
+      model,
+      sessionOptions("cpu", intraOpThreads),
+    );
+    const cpu: SelectedSession = {
+      session,
+      ep: "cpu",
+      ...(selected.adapter ? { adapter: selected.adapter } : {}),
+    };
+    return {
+      ...(await timedRuns(session, feeds, runs)),
+      selected: cpu,
+      fallback: `running on the CPU instead: ${reason}`,
+    };
+  }
+}
+
 function firstLine(error: unknown): string {
-  return String((error as Error).message ?? error).split("\n")[0]!;
+  return String((error as Error)?.message ?? error)
+    .split("\n")[0]!
+    .trim();
 }
 
 /** Latency of repeated runs, in milliseconds. */

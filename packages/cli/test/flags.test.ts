@@ -119,7 +119,10 @@ describe("bad flag values end in exit 2 with the flag and its range", () => {
   it("unknown words of an enumeration", async () => {
     await Promise.all([
       usageError(["build", TINY, "-t", "coreml"], "--target expects onnx or tfjs, got 'coreml'"),
-      usageError(["run", MODEL, "--ep", "tpu"], "--ep expects auto, cuda or cpu, got 'tpu'"),
+      usageError(
+        ["run", MODEL, "--ep", "tpu"],
+        "--ep expects auto, cuda, webgpu or cpu, got 'tpu'",
+      ),
       usageError(
         ["train", TINY, "--data", DATA, "--runtime", "gpu"],
         "--runtime expects auto, node-gpu, node, wasm or cpu, got 'gpu'",

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cudaProvider, gpuDetected, ort, sessionOptions } from "@rsc/backend-onnx/runtime";
+import { cudaProvider, ort, sessionOptions } from "@rsc/backend-onnx/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHOWN_EXAMPLES, topClasses } from "../src/commands/run.js";
 import { encodeNpy, parseNpy } from "../src/npy.js";
@@ -113,20 +113,44 @@ describe.concurrent("rsc run", () => {
     );
   });
 
-  it.skipIf(cuda || gpuDetected())(
-    "--ep auto falls back to the CPU silently on a machine without a GPU; --verbose says why in one short line",
+  it.skipIf(cuda)(
+    "--ep auto (the default) says in one line which provider it took and why; --verbose adds how to enable the others",
     async () => {
-      const quiet = await rsc(["run", model, "--runs", "1"]);
-      expect(quiet.code).toBe(0);
-      expect(quiet.stderr).toBe("");
-      const verbose = await rsc(["run", model, "--runs", "1", "--verbose"]);
-      expect(verbose.code).toBe(0);
-      const lines = verbose.stderr.trimEnd().split("\n");
-      expect(lines).toEqual([
-        'note: using the CPU: onnxruntime-node\'s CUDA provider is not installed (README: "GPUs and native runtimes")',
+      const [text, json, verbose] = await Promise.all([
+        rsc(["run", model, "--runs", "1"]),
+        rsc(["run", model, "--runs", "1", "--json"]),
+        rsc(["run", model, "--runs", "1", "--verbose"]),
       ]);
-      // No absolute paths in the note.
-      expect(verbose.stderr).not.toMatch(/\//);
+      expect([text.code, json.code, verbose.code]).toEqual([0, 0, 0]);
+      const result = JSON.parse(json.stdout).result;
+      expect(result.requestedEp).toBe("auto");
+      // Without CUDA, auto probed the WebGPU adapter: the line names it or says there is none.
+      const line = result.notes[0] as string;
+      expect(result.notes).toHaveLength(1);
+      expect(line).toMatch(/; onnxruntime-node's CUDA provider is not installed$/);
+      if (result.ep === "webgpu") {
+        expect(result.adapter.software).toBe(false);
+        expect(line).toBe(
+          `using WebGPU on ${result.adapter.name}: onnxruntime-node's CUDA provider is not installed`,
+        );
+      } else {
+        expect(result.ep).toBe("cpu");
+        expect(line).toMatch(
+          result.adapter?.software
+            ? /^using the CPU: the only WebGPU adapter is software \(.+\); /
+            : /^using the CPU: (no WebGPU adapter|the webgpu package|the adapter probe|onnxruntime's WebGPU provider failed)/,
+        );
+      }
+      // The text prints that one line on stderr (--json none: the line is in the envelope).
+      if (result.ep === "cpu") expect(text.stderr).toBe(`note: ${line}\n`);
+      else expect(text.stderr).toContain(`note: ${line}\n`);
+      expect(json.stderr).not.toContain("note:");
+      const lines = verbose.stderr.split("\n").filter((l) => /^(note|hint):/.test(l));
+      expect(lines[0]).toBe(`note: ${line}`);
+      expect(lines[1]).toMatch(/^hint: to enable CUDA \(needs CUDA 12 and cuDNN 9\): /);
+      expect(lines).toHaveLength(2);
+      // The one line has no paths (the hint may).
+      if (result.ep === "cpu" && !result.adapter) expect(line).not.toMatch(/\//);
     },
   );
 
@@ -197,7 +221,7 @@ describe.concurrent("rsc run", () => {
     ]);
     expect([r1.code, r2.code, r3.code, r4.code]).toEqual([2, 2, 2, 2]);
     expect(r1.stderr).toContain("no such file");
-    expect(r2.stderr).toContain("--ep expects auto, cuda or cpu, got 'tpu'");
+    expect(r2.stderr).toContain("--ep expects auto, cuda, webgpu or cpu, got 'tpu'");
     expect(r3.stderr).toContain("--batch expects an integer from 1 to 65536, got '0'");
     expect(r4.stderr).toContain("--threads expects an integer from 0 to 1024, got 'two'");
     expect(existsSync(missing)).toBe(false);

@@ -1,7 +1,9 @@
 /**
- * `rsc run <model.onnx> [--ep auto|cuda|cpu] [--batch N] [--input x.npy] [--runs N] [--top K] [--all]`:
+ * `rsc run <model.onnx> [--ep auto|cuda|webgpu|cpu] [--batch N] [--input x.npy] [--runs N] [--top K] [--all]`:
  * runs an ONNX model with onnxruntime-node on a seeded random input (or a .npy file) and prints
- * the output shapes, the top classes and the latency. The text shows the top classes of the first
+ * the output shapes, the top classes and the latency. `--ep auto` says in one line (stderr) which
+ * provider it took and why; a GPU provider it took that fails during the run gives way to the CPU
+ * (one more line), while an explicit `--ep cuda|webgpu` that cannot run is an error (exit 2). The text shows the top classes of the first
  * {@link SHOWN_EXAMPLES} examples and says how many it leaves out (`--all` shows every one);
  * `--json` always holds every example. onnxruntime loads inside the action only.
  */
@@ -28,8 +30,8 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 /** Examples whose top classes the text shows without `--all` (one line each). */
 export const SHOWN_EXAMPLES = 3;
 
-/** `--ep` values: auto (CUDA when installed), cuda, cpu. */
-const EXECUTION_PROVIDERS = ["auto", "cuda", "cpu"] as const;
+/** `--ep` values: auto (CUDA, else WebGPU on a real GPU, else the CPU), cuda, webgpu, cpu. */
+const EXECUTION_PROVIDERS = ["auto", "cuda", "webgpu", "cpu"] as const;
 
 /** Flags of `rsc run`, parsed. */
 interface RunFlags {
@@ -45,7 +47,7 @@ interface RunFlags {
   readonly threads: number;
   readonly json?: boolean;
   readonly color?: boolean;
-  /** `--verbose`: a note when `--ep auto` falls back (otherwise only where a GPU seems present). */
+  /** `--verbose`: with `--ep auto`, also how to enable the providers it could not use. */
   readonly verbose?: boolean;
 }
 
@@ -60,8 +62,21 @@ export interface TopClasses {
 /** What `rsc run --json` reports. */
 export interface RunResult {
   readonly model: string;
-  /** Execution provider used: `cuda` or `cpu`. */
+  /** `--ep` as given: `auto`, `cuda`, `webgpu` or `cpu`. */
+  readonly requestedEp: string;
+  /** Execution provider the outputs and latency came from: `cuda`, `webgpu` or `cpu`. */
   readonly ep: string;
+  /** The WebGPU adapter Dawn reported, when it was probed (`--ep webgpu`, or `auto` without CUDA). */
+  readonly adapter?: {
+    readonly name: string;
+    readonly vendor: string;
+    readonly architecture: string;
+    readonly description: string;
+    /** A software renderer (lavapipe, SwiftShader): `auto` does not use it. */
+    readonly software: boolean;
+  };
+  /** The lines the text output prints on stderr: which provider and why, a fall back. */
+  readonly notes: readonly string[];
   /** Intra-op threads asked for (`--threads`); 0 for onnxruntime's default. */
   readonly threads: number;
   readonly inputs: readonly {
@@ -91,8 +106,8 @@ export function registerRun(program: Command): void {
     .argument("<model>", "model file (.onnx)")
     .addOption(
       choiceOption(
-        "--ep <provider>",
-        "execution provider: auto (CUDA when installed), cuda, cpu",
+        "--ep <auto|cuda|webgpu|cpu>",
+        "onnxruntime execution provider; auto: CUDA, else WebGPU on a real (not software) GPU, else the CPU, and says which",
         EXECUTION_PROVIDERS,
         { fallback: "auto" },
       ),
@@ -121,7 +136,7 @@ export function registerRun(program: Command): void {
         0,
       ),
     )
-    .option("--verbose", "say why a provider was not used (e.g. CUDA not installed)")
+    .option("--verbose", "with --ep auto, also say how to enable the providers it could not use")
     .option("--json", "print one JSON envelope on stdout instead of text")
     .option("--no-color", "never colour the output")
     .action(action((model: string, flags: RunFlags) => run(model, flags)));
@@ -150,8 +165,14 @@ async function run(model: string, flags: RunFlags): Promise<number> {
     const reason = String((error as Error).message ?? error).split("\n")[0];
     throw dataError(model, "RSC500", `onnxruntime cannot load ${model}: ${reason}`);
   }
-  const { session, ep, notice } = selected;
-  if (notice !== undefined && !out.json) say(style.dim(`note: ${notice}`, out.color));
+  const { session } = selected;
+  const notes: string[] = [];
+  const note = (text: string) => {
+    notes.push(text);
+    if (!out.json) say(style.dim(`note: ${text}`, out.color));
+  };
+  if (selected.notice !== undefined) note(selected.notice);
+  if (selected.hint !== undefined && !out.json) say(style.dim(`hint: ${selected.hint}`, out.color));
 
   const ort = runtime.ort();
   const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
@@ -209,8 +230,22 @@ async function run(model: string, flags: RunFlags): Promise<number> {
     inputs.push({ name: meta.name, shape: dims, source });
   }
 
-  const { outputs, latency } = await runtime.timedRuns(session, feeds, runs);
-  const results = session.outputNames.map((name) => {
+  let ran: Awaited<ReturnType<typeof runtime.runWithFallback>>;
+  try {
+    ran = await runtime.runWithFallback(selected, feeds, runs, {
+      model,
+      choice: flags.ep,
+      intraOpThreads: threads,
+    });
+  } catch (error) {
+    if (error instanceof runtime.RuntimeUnavailableError) throw new CliError(error.message);
+    const reason = String((error as Error).message ?? error).split("\n")[0];
+    throw dataError(model, "RSC500", `onnxruntime cannot run ${model}: ${reason}`);
+  }
+  const { outputs, latency, fallback } = ran;
+  const { ep, adapter } = ran.selected;
+  if (fallback !== undefined) note(fallback);
+  const results = ran.selected.session.outputNames.map((name) => {
     const tensor = outputs[name]!;
     const shape = tensor.dims.map(Number);
     return {
@@ -219,11 +254,24 @@ async function run(model: string, flags: RunFlags): Promise<number> {
       ...(shape.length === 2 ? { top: topClasses(tensor.data as Float32Array, shape, top) } : {}),
     };
   });
-  await session.release();
+  await ran.selected.session.release();
 
   const result: RunResult = {
     model,
+    requestedEp: flags.ep,
     ep,
+    ...(adapter
+      ? {
+          adapter: {
+            name: adapter.name,
+            vendor: adapter.vendor,
+            architecture: adapter.architecture,
+            description: adapter.description,
+            software: adapter.software,
+          },
+        }
+      : {}),
+    notes,
     threads,
     inputs,
     outputs: results,
@@ -237,7 +285,9 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   }
   const lines: string[] = [];
   const perOp = threads > 0 ? `, ${threads} thread${threads === 1 ? "" : "s"} per op` : "";
-  lines.push(`model   ${printable(model)} (onnxruntime-node, ${ep.toUpperCase()}${perOp})`);
+  const provider =
+    ep === "webgpu" ? `WebGPU on ${adapter?.name ?? "an unnamed adapter"}` : ep.toUpperCase();
+  lines.push(`model   ${printable(model)} (onnxruntime-node, ${printable(provider)}${perOp})`);
   for (const i of inputs)
     lines.push(`input   ${printable(i.name)} [${i.shape.join(", ")}] ${printable(i.source)}`);
   for (const o of results) {
