@@ -11,6 +11,9 @@ import { dirname, join, relative } from "node:path";
 import { driverHint, type GpuAdapter, hideSoftwareVulkanDrivers, probeAdapter } from "@rsc/gpu";
 import type * as Ort from "onnxruntime-node";
 
+/** The adapter probe and driver hint, for the CLI (which does not depend on @rsc/gpu itself). */
+export { driverHint, type GpuAdapter, probeAdapter } from "@rsc/gpu";
+
 const require = createRequire(import.meta.url);
 
 /** The onnxruntime-node module (loaded on first use). */
