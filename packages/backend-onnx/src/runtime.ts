@@ -72,15 +72,6 @@ export function cudaHint(): string {
   return `to enable CUDA (needs CUDA 12 and cuDNN 9): ONNXRUNTIME_NODE_INSTALL=cuda12 node ${relative(process.cwd(), script)}`;
 }
 
-/**
- * True when the machine seems to have an NVIDIA GPU (its driver's device nodes or /proc entry).
- */
-export function gpuDetected(): boolean {
-  return ["/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version", "/dev/dxg"].some((p) =>
-    existsSync(p),
-  );
-}
-
 /** A session and the provider it runs on. */
 export interface SelectedSession {
   readonly session: Ort.InferenceSession;
