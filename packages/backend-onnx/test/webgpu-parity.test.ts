@@ -10,8 +10,9 @@
  *
  * Runs on the adapter `webgpuForTests()` finds (lavapipe in CI, which sets RSC_REQUIRE_WEBGPU=1);
  * the title says SKIPPED and why where there is none. On lavapipe (2 shared cores) the file takes
- * 85-125 s, most of it compiling shaders on each spec's first run: UNet at 256x256 alone 40-65 s,
- * VGG16 25-30 s; onnxruntime caches shaders within the process, so later specs reuse them.
+ * 85-125 s alone and 165 s beside the rest of the suite, most of it compiling shaders on each
+ * spec's first run: UNet at 256x256 alone 40-65 s, VGG16 25-30 s; onnxruntime caches shaders
+ * within the process, so later specs reuse them.
  */
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
