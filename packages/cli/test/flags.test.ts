@@ -122,7 +122,7 @@ describe("bad flag values end in exit 2 with the flag and its range", () => {
       usageError(["run", MODEL, "--ep", "tpu"], "--ep expects auto, cuda or cpu, got 'tpu'"),
       usageError(
         ["train", TINY, "--data", DATA, "--runtime", "gpu"],
-        "--runtime expects auto, node-gpu, node, wasm or cpu, got 'gpu'",
+        "--runtime expects auto, node-gpu, node, webgpu, wasm or cpu, got 'gpu'",
       ),
       usageError(
         ["evaluate", "no-such-dir", "--data", DATA, "--split", "val"],
