@@ -18,6 +18,7 @@ import {
   setBackend,
 } from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { registerCpuKernelFixes } from "./cpu-kernels.js";
 import { registerWasmTrainingKernels } from "./wasm-training-kernels.js";
 import { activateWebGpu, probeWebGpu, SOFTWARE_NOTE, withDriverHint } from "./webgpu-runtime.js";
 
@@ -117,6 +118,7 @@ async function activate(runtime: RuntimeName): Promise<string | undefined> {
     case "webgpu":
       return activateWebGpu();
     case "cpu":
+      registerCpuKernelFixes();
       return (await setBackend("cpu")) ? undefined : "the cpu backend failed to initialise";
   }
 }
