@@ -136,7 +136,9 @@ export const AUTO_ORDER: readonly RuntimeName[] = ["node-gpu", "node", "webgpu",
 
 /**
  * Makes the chosen runtime tfjs's active backend. `auto` tries {@link AUTO_ORDER}; a forced runtime
- * that cannot be used throws {@link RuntimeUnavailableError}.
+ * that cannot be used throws {@link RuntimeUnavailableError}. WebGPU's adapter is probed (in a
+ * child process) before Dawn is loaded here; the message names it. `auto` skips a software
+ * adapter (saying which); a forced `webgpu` runs on it and says it is software.
  */
 export async function selectRuntime(
   preference: RuntimePreference = "auto",
