@@ -1,8 +1,10 @@
 /**
  * Picks the fastest tfjs runtime installed here: tfjs-node-gpu, then tfjs-node (optional peers:
- * they download libtensorflow at install time, which not every machine can), then the wasm backend
- * (XNNPACK, SIMD), then the pure-JS cpu backend. Nothing is fetched from the network: the wasm
- * binaries are read from the installed package's dist folder.
+ * they download libtensorflow at install time, which not every machine can), then WebGPU (Dawn,
+ * only on a real GPU: a software adapter is slower than the CPU runtimes, so `auto` skips it and
+ * only `--runtime webgpu` uses one), then the wasm backend (XNNPACK, SIMD), then the pure-JS cpu
+ * backend. Nothing is fetched from the network: the wasm binaries are read from the installed
+ * package's dist folder, Dawn is inside the `webgpu` package.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -16,10 +18,12 @@ import {
   setBackend,
 } from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { registerCpuKernelFixes } from "./cpu-kernels.js";
 import { registerWasmTrainingKernels } from "./wasm-training-kernels.js";
+import { activateWebGpu, probeWebGpu, SOFTWARE_NOTE, withDriverHint } from "./webgpu-runtime.js";
 
 /** A tfjs runtime rsc can use. */
-export type RuntimeName = "node-gpu" | "node" | "wasm" | "cpu";
+export type RuntimeName = "node-gpu" | "node" | "webgpu" | "wasm" | "cpu";
 
 /** `--runtime`: one runtime, or `auto` for the fastest available. */
 export type RuntimePreference = RuntimeName | "auto";
@@ -29,6 +33,7 @@ export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = [
   "auto",
   "node-gpu",
   "node",
+  "webgpu",
   "wasm",
   "cpu",
 ];
@@ -36,7 +41,7 @@ export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = [
 /** What the model will run on. */
 export interface RuntimeChoice {
   readonly runtime: RuntimeName;
-  /** The tfjs backend name (`tensorflow`, `wasm`, `cpu`). */
+  /** The tfjs backend name (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   readonly backend: string;
   /** One line for the user: what was picked and why the faster ones were not. */
   readonly message: string;
@@ -110,7 +115,10 @@ async function activate(runtime: RuntimeName): Promise<string | undefined> {
         return `the wasm backend failed to initialise: ${(error as Error).message.split("\n")[0]}`;
       }
     }
+    case "webgpu":
+      return activateWebGpu();
     case "cpu":
+      registerCpuKernelFixes();
       return (await setBackend("cpu")) ? undefined : "the cpu backend failed to initialise";
   }
 }
@@ -118,16 +126,19 @@ async function activate(runtime: RuntimeName): Promise<string | undefined> {
 const BACKEND_OF: Record<RuntimeName, string> = {
   "node-gpu": "tensorflow",
   node: "tensorflow",
+  webgpu: "webgpu",
   wasm: "wasm",
   cpu: "cpu",
 };
 
 /** Order `auto` tries, fastest first. */
-export const AUTO_ORDER: readonly RuntimeName[] = ["node-gpu", "node", "wasm", "cpu"];
+export const AUTO_ORDER: readonly RuntimeName[] = ["node-gpu", "node", "webgpu", "wasm", "cpu"];
 
 /**
  * Makes the chosen runtime tfjs's active backend. `auto` tries {@link AUTO_ORDER}; a forced runtime
- * that cannot be used throws {@link RuntimeUnavailableError}.
+ * that cannot be used throws {@link RuntimeUnavailableError}. WebGPU's adapter is probed (in a
+ * child process) before Dawn is loaded here; the message names it. `auto` skips a software
+ * adapter (saying which); a forced `webgpu` runs on it and says it is software.
  */
 export async function selectRuntime(
   preference: RuntimePreference = "auto",
@@ -137,22 +148,36 @@ export async function selectRuntime(
   // reported in one line by the caller instead).
   if (!env().getBool("PROD")) enableProdMode();
   if (preference !== "auto") {
+    // WebGPU's adapter is probed first: none is a reason; a software one is used, and said.
+    const gpu = preference === "webgpu" ? await probeWebGpu() : undefined;
+    if (gpu !== undefined && "reason" in gpu)
+      throw new RuntimeUnavailableError("webgpu", withDriverHint(gpu.reason));
     const reason = await activate(preference);
     if (reason !== undefined) throw new RuntimeUnavailableError(preference, reason);
+    const why = ["forced with --runtime"];
+    if (gpu?.adapter.software) why.push(`the adapter is software: ${SOFTWARE_NOTE}`);
     return {
       runtime: preference,
       backend: getBackend(),
-      message: `tfjs runtime: ${preference} (forced with --runtime)`,
+      message: `tfjs runtime: ${preference}${gpu ? ` on ${gpu.adapter.name}` : ""} (${why.join("; ")})`,
     };
   }
   const skipped: string[] = [];
   for (const runtime of AUTO_ORDER) {
+    // `auto` takes WebGPU on a real GPU only: a software adapter is slower than wasm or cpu.
+    const gpu = runtime === "webgpu" ? await probeWebGpu() : undefined;
+    if (gpu !== undefined && ("reason" in gpu || gpu.adapter.software)) {
+      skipped.push(
+        `webgpu: ${"reason" in gpu ? gpu.reason : `adapter ${gpu.adapter.name} is software (${SOFTWARE_NOTE})`}`,
+      );
+      continue;
+    }
     const reason = await activate(runtime);
     if (reason === undefined) {
       return {
         runtime,
         backend: BACKEND_OF[runtime],
-        message: `tfjs runtime: ${runtime}${skipped.length > 0 ? ` (${skipped.join("; ")})` : ""}`,
+        message: `tfjs runtime: ${runtime}${gpu ? ` on ${gpu.adapter.name}` : ""}${skipped.length > 0 ? ` (${skipped.join("; ")})` : ""}`,
       };
     }
     skipped.push(`${runtime}: ${reason}`);

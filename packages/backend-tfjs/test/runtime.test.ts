@@ -14,7 +14,7 @@ describe("selectRuntime", () => {
     expect(choice).toMatchObject({ runtime: "wasm", backend: "wasm" });
     expect(tf.getBackend()).toBe("wasm");
     expect(choice.message).toMatch(
-      /^tfjs runtime: wasm \(node-gpu: .*not installed; node: .*not installed\)$/,
+      /^tfjs runtime: wasm \(node-gpu: .*not installed; node: .*not installed; webgpu: .+\)$/,
     );
     // The wasm binaries come from the installed package, no network: a conv runs.
     const y = tf.conv2d(

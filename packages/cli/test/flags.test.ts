@@ -125,7 +125,7 @@ describe("bad flag values end in exit 2 with the flag and its range", () => {
       ),
       usageError(
         ["train", TINY, "--data", DATA, "--runtime", "gpu"],
-        "--runtime expects auto, node-gpu, node, wasm or cpu, got 'gpu'",
+        "--runtime expects auto, node-gpu, node, webgpu, wasm or cpu, got 'gpu'",
       ),
       usageError(
         ["evaluate", "no-such-dir", "--data", DATA, "--split", "val"],

@@ -136,7 +136,8 @@ export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<nu
   const scores = model.evaluate(x, y, {
     batchSize: flags.batchSize,
   }) as import("@rsc/backend-tfjs").tf.Scalar[];
-  const [loss, accuracy] = scores.map((s) => s.dataSync()[0]!);
+  // Read asynchronously: tfjs-backend-webgpu has no synchronous read in Node.
+  const [loss, accuracy] = await Promise.all(scores.map(async (s) => (await s.data())[0]!));
   x.dispose();
   y.dispose();
   model.dispose();

@@ -9,7 +9,7 @@ import { ExitCode } from "../exit-codes.js";
 import { say } from "../output.js";
 
 /** `--runtime` values, for the flag's help and validation. */
-export const RUNTIME_CHOICES = ["auto", "node-gpu", "node", "wasm", "cpu"] as const;
+export const RUNTIME_CHOICES = ["auto", "node-gpu", "node", "webgpu", "wasm", "cpu"] as const;
 
 /** One of {@link RUNTIME_CHOICES}. */
 export type RuntimeFlag = (typeof RUNTIME_CHOICES)[number];
