@@ -89,7 +89,11 @@ function pair(value: number[] | number): [number, number] {
 
 const StockConv2D = stockClass(() => layers.conv2d({ filters: 1, kernelSize: 1 }));
 
-/** Keras Conv2D with `groups`: kernel `[kh, kw, in / groups, filters]`. */
+/**
+ * Keras Conv2D with `groups` (kernel `[kh, kw, in / groups, filters]`) and a dilation that trains:
+ * tfjs 4.22 has no gradient of a dilated conv2d on any backend, so a dilated kernel is computed as
+ * an undilated conv2d of the kernel dilated with zeros. The stock layer at groups 1, dilation 1.
+ */
 export class GroupedConv2D extends StockConv2D {
   static className = "Conv2D";
   readonly groups: number;
@@ -131,13 +135,14 @@ export class GroupedConv2D extends StockConv2D {
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
-    if (this.groups === 1) return super.call(inputs, kwargs);
     const self = this as unknown as LayerInternals;
+    const [dh, dw] = pair(self.dilationRate);
+    if (this.groups === 1 && dh === 1 && dw === 1) return super.call(inputs, kwargs);
     return tidy(() => {
       const x = one(inputs);
-      const xs = split(x, this.groups, 3) as Tensor4D[];
-      const ks = split(self.kernel!.read() as Tensor4D, this.groups, 3) as Tensor4D[];
-      const [dh, dw] = pair(self.dilationRate);
+      const xs = this.groups === 1 ? [x] : (split(x, this.groups, 3) as Tensor4D[]);
+      const kernel = self.kernel!.read() as Tensor4D;
+      const ks = this.groups === 1 ? [kernel] : (split(kernel, this.groups, 3) as Tensor4D[]);
       // The kernel is dilated with zeros, since tfjs has no gradient of a dilated conv2d.
       const ys = xs.map((xg, g) =>
         conv2d(

@@ -125,9 +125,10 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
       dilationRate: [...a.dilation_rate] as [number, number],
       ...noInit,
     };
-    // tfjs's Conv2D has no groups: the subclass adds them (and is the stock layer at groups 1).
+    // tfjs's Conv2D has no groups and no gradient when dilated: the subclass adds both (and is
+    // the stock layer at groups 1, dilation 1).
     const layer =
-      a.groups === undefined
+      a.groups === undefined && a.dilation_rate.every((d) => d === 1)
         ? layers.conv2d(args)
         : new GroupedConv2D({ ...args, groups: a.groups });
     return applied(layer.apply(one(inputs)));

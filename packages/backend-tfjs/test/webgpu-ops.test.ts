@@ -110,7 +110,6 @@ const CASES: Record<OpName, readonly Case[]> = {
       title: "dilation 2",
       layers: [{ op: "conv2d", attrs: { filters: 3, kernel_size: 2, dilation_rate: 2 } }],
       spatial: true,
-      noGradient: /gradient of fused conv2D: dilation rates greater than 1/,
     },
   ],
   batch_normalization: [
