@@ -335,7 +335,7 @@ function loweringContext(
             nodeDiagnostic(
               node,
               "RSC400",
-              `constant '${name}' = ${lost} of layer '${node.name}' is ${becomes} in float16 (fp16 precision holds magnitudes from 6e-8 to 65504); build it in fp32`,
+              `constant '${name}' = ${Number(lost.toPrecision(7))} of layer '${node.name}' is ${becomes} in float16 (its magnitudes run from 6e-8 to 65504); build this model at fp32 precision`,
             ),
           );
         }

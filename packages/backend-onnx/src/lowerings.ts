@@ -695,11 +695,30 @@ export const ONNX_LOWERINGS: LoweringTable = {
     }
     // Keras's general case: min(x * (x > threshold), max_value) - slope * relu(threshold - x).
     const last = slope === 0 && max === null;
-    let positive = ctx.add(threshold === 0 ? "Relu" : "ThresholdedRelu", [x], {
+    let thresholdConstant: string | undefined;
+    const thresholdValue = () => {
+      thresholdConstant ??= scalar("threshold", threshold);
+      return thresholdConstant;
+    };
+    const positiveOutput = {
       output: last ? ctx.output : ctx.value("positive"),
       ...(last ? {} : { suffix: "positive" }),
-      ...(threshold === 0 ? {} : { attrs: { alpha: float(threshold) } }),
-    });
+    };
+    let positive: string;
+    if (threshold !== 0 && ctx.floatType === "float16") {
+      // onnxruntime-node 1.30's WebGPU provider fails on a float16 ThresholdedRelu (fine in
+      // float32), so a float16 model spells it out: x where x > threshold, else 0.
+      const above = ctx.add("Greater", [x, thresholdValue()], {
+        output: ctx.value("above"),
+        suffix: "above",
+      });
+      positive = ctx.add("Where", [above, x, scalar("zero", 0)], positiveOutput);
+    } else {
+      positive = ctx.add(threshold === 0 ? "Relu" : "ThresholdedRelu", [x], {
+        ...positiveOutput,
+        ...(threshold === 0 ? {} : { attrs: { alpha: float(threshold) } }),
+      });
+    }
     if (max !== null) {
       positive = ctx.add("Min", [positive, scalar("max", max)], {
         output: slope === 0 ? ctx.output : ctx.value("clipped"),
@@ -707,7 +726,7 @@ export const ONNX_LOWERINGS: LoweringTable = {
       });
     }
     if (slope === 0) return;
-    const below = ctx.add("Sub", [scalar("threshold", threshold), x], {
+    const below = ctx.add("Sub", [thresholdValue(), x], {
       output: ctx.value("below"),
       suffix: "below",
     });
