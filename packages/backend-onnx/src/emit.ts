@@ -52,6 +52,15 @@ export interface EmitOptions {
    * Float type of weights (initializers) and activations (default fp32). fp16 stores every
    * float initializer as FLOAT16 (rounded to nearest, ties to even) and computes in float16;
    * recorded as `rsc.precision` (fp16 models only, so fp32 models are unchanged).
+   *
+   * onnxruntime-node 1.30's CPU provider (x64) has float16 kernels for Cast, Clip, Concat,
+   * Flatten, Identity, LayerNormalization, Max, Min, Reshape, Slice and Transpose only. For every
+   * other op emitted here (Conv, ConvTranspose, Gemm, BatchNormalization, the pools, Softmax,
+   * Add/Sub/Mul/Div/Sum/Mean, the activations, Erf, Sqrt, Pad, Resize, Greater, Where) its
+   * session inserts Casts around the node and computes it in float32 (seen in the optimised
+   * model it saves), so a float16 model runs there, at float32 cost between the Casts. The model
+   * is not changed for it: WebGPU computes those ops in float16. Only normalization's
+   * denominator is float32 by design (see its lowering).
    */
   readonly precision?: Precision;
   /**
