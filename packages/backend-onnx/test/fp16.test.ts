@@ -367,6 +367,43 @@ describe("fp16 agrees with fp32 on the CPU (onnxruntime-node, batch 1)", () => {
     });
   }
 
+  it("moves float16 weights to external data like float32 ones, with the same outputs", async () => {
+    const graph = compiled(join(specs, "tiny-branches.yaml"));
+    const weights = initWeights(graph, 0);
+    const feeds = feedsOf(graph);
+    const inline = emitOnnxModel(graph, weights, { precision: "fp16" }).model!.bytes();
+    const split = emitOnnxModel(graph, weights, {
+      precision: "fp16",
+      externalDataThreshold: 0,
+      externalDataName: "split.onnx.data",
+    });
+    const path = join(tmp, "split.onnx");
+    writeFileSync(path, split.model!.bytes());
+    writeFileSync(join(tmp, "split.onnx.data"), split.externalData!.bytes());
+    const model = decode(split.model!.bytes());
+    const external = model.graph!.initializer!.filter(
+      (t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL,
+    );
+    // Tensors of 1 kB or more move: in float16 that is 512 values or more.
+    const large = model.graph!.initializer!.filter(
+      (t) => (t.dims ?? []).reduce((n: number, d) => n * Number(d), 1) >= 512,
+    );
+    expect(large.length).toBeGreaterThan(0);
+    expect(external.map((t) => [t.name, t.dataType])).toEqual(large.map((t) => [t.name, FLOAT16]));
+    const runtime = ort();
+    const session = await runtime.InferenceSession.create(path);
+    const input = feeds[graph.inputs[0]!]!;
+    const fromFile = await session.run({
+      [graph.inputs[0]!]: new runtime.Tensor("float32", input.data, input.dims),
+    });
+    await session.release();
+    const expected = (await run(inline, feeds)).outputs;
+    for (const name of graph.outputs)
+      expect(Array.from(fromFile[name]!.data as Float32Array)).toEqual(
+        Array.from(expected[name]!.data),
+      );
+  });
+
   it("--io fp16: float16 graph inputs and outputs, fed and read as Uint16Array tensors", async () => {
     const graph = compiled(join(compilerFixtures, "conv-family", "spec.yaml"));
     const weights = randomWeights(graph);
