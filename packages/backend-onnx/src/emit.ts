@@ -51,7 +51,9 @@ export interface EmitOptions {
   /**
    * Float type of weights (initializers) and activations (default fp32). fp16 stores every
    * float initializer as FLOAT16 (rounded to nearest, ties to even) and computes in float16;
-   * recorded as `rsc.precision` (fp16 models only, so fp32 models are unchanged).
+   * recorded as `rsc.precision` (fp16 models only, so fp32 models are unchanged). Weights that
+   * are not seeded (no `seed`) are checked first: one holding a value float16 rounds to infinity
+   * (|v| >= 65520) is an RSC400 error at its layer.
    *
    * onnxruntime-node 1.30's CPU provider (x64) has float16 kernels for Cast, Clip, Concat,
    * Flatten, Identity, LayerNormalization, Max, Min, Reshape, Slice and Transpose only. For every
@@ -117,7 +119,10 @@ export interface EmitResult {
   /** External data, to be written as `name` next to the model; absent for self-contained models. */
   readonly externalData?: EncodedFile & { readonly name: string };
   readonly stats?: EmitStats;
-  /** RSC400 (no lowering), RSC401 (weights) errors, located at the layer's spec line. */
+  /**
+   * RSC400 (no lowering; in a float16 model, a constant or loaded weight float16 cannot hold),
+   * RSC401 (weights) errors, located at the layer's spec line.
+   */
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -178,7 +183,11 @@ export function emitOnnx(
   // takes a layer's name.
   const types = floatTypes(options);
   const names = new OnnxNames(graph, types);
-  const body = lowerNodes(lowered, names, new Initializers(weights, types.compute), lowerings);
+  // Seeded weights are small by construction (Keras's initializers); loaded ones may hold what
+  // float16 cannot (a BatchNormalization's moving variance over raw pixels).
+  const checkRange = types.compute === "float16" && options.seed === undefined;
+  const initializers = new Initializers(weights, types.compute);
+  const body = lowerNodes(lowered, names, initializers, lowerings, checkRange);
   addGraphOutputs(lowered, names, body);
   if (body.diagnostics.some((d) => d.severity === "error"))
     return { diagnostics: body.diagnostics };
@@ -255,6 +264,7 @@ function lowerNodes(
   names: OnnxNames,
   initializers: Initializers,
   lowerings: Partial<LoweringTable>,
+  checkFloat16Range: boolean,
 ): GraphBody {
   const body: GraphBody = {
     nodes: [],
@@ -284,6 +294,7 @@ function lowerNodes(
       consumers: (consumers.get(node.name) ?? []).map((c) => c.op),
       names,
       body,
+      checkFloat16Range,
     });
     lower(ctx);
     if (node.op !== "input" && !outputs.has(node.name))
@@ -300,6 +311,8 @@ function loweringContext(
     readonly consumers: readonly OpName[];
     readonly names: OnnxNames;
     readonly body: GraphBody;
+    /** Check each weight against float16's range (float16 models of weights not seeded). */
+    readonly checkFloat16Range: boolean;
   },
 ): LoweringContext {
   const { names, body } = env;
@@ -330,8 +343,22 @@ function loweringContext(
       const name = `${node.name}/${suffix}`;
       const shape = node.params.find((p) => p.suffix === suffix)?.shape ?? [];
       const error = weightError(name, initializers.lengthOf(name), shape);
-      if (error === undefined) initializers.addWeight(name, shape, transform);
-      else diagnostics.push(nodeDiagnostic(node, "RSC401", error));
+      if (error !== undefined) {
+        diagnostics.push(nodeDiagnostic(node, "RSC401", error));
+        return name;
+      }
+      if (env.checkFloat16Range) {
+        const largest = initializers.largestMagnitude(name) ?? 0;
+        if (Number.isFinite(largest) && !Number.isFinite(float16Value(float16Bits(largest))))
+          diagnostics.push(
+            nodeDiagnostic(
+              node,
+              "RSC400",
+              `weight '${name}' holds ${Number(largest.toPrecision(7))}, beyond float16's largest value ${FLOAT16_MAX} (it would be infinite); build this model at fp32 precision`,
+            ),
+          );
+      }
+      initializers.addWeight(name, shape, transform);
       return name;
     },
     floatConstant(suffix, dims, data) {

@@ -56,6 +56,25 @@ export class Initializers {
   }
 
   /**
+   * The largest magnitude among weight `name`'s values (NaNs ignored), or undefined when the
+   * weights do not hold it. Weights generated on demand are generated once more for it, into a
+   * scratch buffer.
+   */
+  largestMagnitude(name: string): number | undefined {
+    const length = this.lengthOf(name);
+    if (length === undefined) return undefined;
+    let data: Float32Array;
+    if (this.#lazy === undefined) data = this.#weights.get(name)!;
+    else {
+      data = new Float32Array(length);
+      this.#lazy.fill(name, data);
+    }
+    let largest = 0;
+    for (const v of data) if (Math.abs(v) > largest) largest = Math.abs(v);
+    return largest;
+  }
+
+  /**
    * Adds Keras weight `name` of Keras shape `shape` (its length already checked), permuted by
    * `transform` when given.
    */

@@ -316,6 +316,31 @@ describe("constants float16 cannot hold are RSC400 errors at the layer", () => {
   }
 });
 
+describe("loaded weights float16 cannot hold are RSC400 errors at the layer", () => {
+  const graph = compiled(join(specs, "tiny-cnn.yaml"));
+  const withVariance = (value: number) => {
+    const weights = randomWeights(graph);
+    weights.get("stem_bn/moving_variance")![3] = value;
+    return weights;
+  };
+
+  it("refuses a moving variance that float16 rounds to infinity, at the layer's line", () => {
+    const r = emitOnnxModel(graph, withVariance(65520), { precision: "fp16" });
+    expect(r.model).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.code, relative(specs, d.file), d.line, d.column])).toEqual([
+      ["RSC400", "tiny-cnn.yaml", 15, 5],
+    ]);
+    expect(r.diagnostics[0]!.message).toContain("weight 'stem_bn/moving_variance' holds 65520");
+  });
+
+  it("accepts the largest value that rounds to a finite float16, and any value at fp32", () => {
+    expect(emitOnnxModel(graph, withVariance(65519), { precision: "fp16" }).diagnostics).toEqual(
+      [],
+    );
+    expect(emitOnnxModel(graph, withVariance(1e6)).diagnostics).toEqual([]);
+  });
+});
+
 describe("fp16 agrees with fp32 on the CPU (onnxruntime-node, batch 1)", () => {
   it("covers every op: the specs and the two op fixtures", () => {
     const graphs = [
