@@ -19,8 +19,9 @@ import {
 } from "@rsc/compiler";
 import { type Attrs, attributeProtos } from "./attributes.js";
 import { externalize } from "./external-data.js";
+import { type FloatType, onnxFloatType } from "./float-type.js";
 import { FLOAT16_MAX, float16Bits, float16Value } from "./float16.js";
-import { type FloatType, Initializers, onnxFloatType } from "./initializers.js";
+import { Initializers } from "./initializers.js";
 import { isChannelsFirst, onnxDims, TO_NHWC } from "./layout.js";
 import type { Lowering, LoweringContext, LoweringTable, WeightTransform } from "./lowering.js";
 import { type EncodedFile, encodeData, encodeModel } from "./model-writer.js";

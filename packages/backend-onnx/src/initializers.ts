@@ -4,21 +4,14 @@
  * keep their names and may be permuted into the ONNX layout (a {@link WeightTransform}).
  */
 import { isLazyWeightMap, type LazyWeightMap, type WeightMap } from "@rsc/compiler";
+import { type FloatType, onnxFloatType } from "./float-type.js";
 import { toFloat16, toFloat16Into } from "./float16.js";
 import type { WeightTransform } from "./lowering.js";
 import { bytesPayload, type TensorPayload } from "./model-writer.js";
 import { type OnnxTypes, onnx } from "./onnx-proto.js";
 import { float16Bytes, float32Bytes, int64Bytes, permuteInto } from "./tensor-data.js";
 
-const { FLOAT, FLOAT16, INT64 } = onnx.TensorProto.DataType;
-
-/** The float type of a model's weights and activations. */
-export type FloatType = "float32" | "float16";
-
-/** The ONNX TensorProto data type of a {@link FloatType}. */
-export function onnxFloatType(type: FloatType): number {
-  return type === "float16" ? FLOAT16 : FLOAT;
-}
+const { INT64 } = onnx.TensorProto.DataType;
 
 /** Initializer headers and payloads, collected while lowering. */
 export class Initializers {

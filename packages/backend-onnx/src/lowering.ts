@@ -4,7 +4,7 @@
  */
 import type { Node, OpName, Shape } from "@rsc/compiler";
 import type { Attrs } from "./attributes.js";
-import type { FloatType } from "./initializers.js";
+import type { FloatType } from "./float-type.js";
 
 /** An IR node of one op. */
 export type NodeOf<K extends OpName> = Extract<Node, { readonly op: K }>;

@@ -14,7 +14,7 @@ import {
   samePadding,
 } from "@rsc/compiler";
 import { type Attrs, float, int, ints, string } from "./attributes.js";
-import { type FloatType, onnxFloatType } from "./initializers.js";
+import { type FloatType, onnxFloatType } from "./float-type.js";
 import { isChannelsFirst, onnxAxis, onnxDims, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
 import { HWIO_TO_OIHW } from "./tensor-data.js";
