@@ -7,6 +7,7 @@ import { type OnnxTypes, onnx } from "./onnx-proto.js";
 
 const typeNames: Record<number, string> = {
   [onnx.TensorProto.DataType.FLOAT]: "float",
+  [onnx.TensorProto.DataType.FLOAT16]: "float16",
   [onnx.TensorProto.DataType.INT64]: "int64",
 };
 

@@ -19,6 +19,8 @@ import {
 } from "@rsc/compiler";
 import { type Attrs, attributeProtos } from "./attributes.js";
 import { externalize } from "./external-data.js";
+import { type FloatType, onnxFloatType } from "./float-type.js";
+import { FLOAT16_MAX, float16Bits, float16Value } from "./float16.js";
 import { Initializers } from "./initializers.js";
 import { isChannelsFirst, onnxDims, TO_NHWC } from "./layout.js";
 import type { Lowering, LoweringContext, LoweringTable, WeightTransform } from "./lowering.js";
@@ -37,8 +39,39 @@ export const BATCH_DIM = "N";
  */
 export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 2 ** 27;
 
+/** The float precision of a model's weights and activations (`rsc build --precision`). */
+export type Precision = "fp32" | "fp16";
+
+/** The ONNX float type of a {@link Precision}. */
+export function floatTypeOf(precision: Precision): FloatType {
+  return precision === "fp16" ? "float16" : "float32";
+}
+
 /** Options of {@link emitOnnx}. */
 export interface EmitOptions {
+  /**
+   * Float type of weights (initializers) and activations (default fp32). fp16 stores every
+   * float initializer as FLOAT16 (rounded to nearest, ties to even) and computes in float16;
+   * recorded as `rsc.precision` (fp16 models only, so fp32 models are unchanged). Weights that
+   * are not seeded (no `seed`) are checked first: one holding a value float16 rounds to infinity
+   * (|v| >= 65520) is an RSC400 error at its layer.
+   *
+   * onnxruntime-node 1.30's CPU provider (x64) has float16 kernels for Cast, Clip, Concat,
+   * Flatten, Identity, LayerNormalization, Max, Min, Reshape, Slice and Transpose only. For every
+   * other op emitted here (Conv, ConvTranspose, Gemm, BatchNormalization, the pools, Softmax,
+   * Add/Sub/Mul/Div/Sum/Mean, the activations, Erf, Sqrt, Pad, Resize, Greater, Where) its
+   * session inserts Casts around the node and computes it in float32 (seen in the optimised
+   * model it saves), so a float16 model runs there, at float32 cost between the Casts. The model
+   * is not changed for it: WebGPU computes those ops in float16. Only normalization's
+   * denominator is float32 by design (see its lowering).
+   */
+  readonly precision?: Precision;
+  /**
+   * Float type of the graph's inputs and outputs (default fp32). With `precision` fp16 and io
+   * fp32, a Cast to float16 follows each input and a Cast to float32 precedes each output, so
+   * callers feed and read float32. io fp16 needs precision fp16 (emitOnnx throws otherwise).
+   */
+  readonly ioPrecision?: Precision;
   /** rsc version recorded in `producer_version` and `metadata_props` (`rsc.version`). */
   readonly producerVersion?: string;
   /** sha256 (hex) of the spec's canonical IR (SpecInfo.hash), recorded as `rsc.spec_hash`. */
@@ -87,7 +120,10 @@ export interface EmitResult {
   /** External data, to be written as `name` next to the model; absent for self-contained models. */
   readonly externalData?: EncodedFile & { readonly name: string };
   readonly stats?: EmitStats;
-  /** RSC400 (no lowering), RSC401 (weights) errors, located at the layer's spec line. */
+  /**
+   * RSC400 (no lowering; in a float16 model, a constant or loaded weight float16 cannot hold),
+   * RSC401 (weights) errors, located at the layer's spec line.
+   */
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -98,12 +134,26 @@ export function nodeDiagnostic(node: Node, code: "RSC400" | "RSC401", message: s
 
 type Dims = readonly (number | undefined)[];
 
-function valueInfo(name: string, dims: Dims): OnnxTypes.IValueInfoProto {
+/** The float types of a model: of its activations and weights, and of its inputs and outputs. */
+interface FloatTypes {
+  readonly compute: FloatType;
+  readonly io: FloatType;
+}
+
+function floatTypes(options: EmitOptions): FloatTypes {
+  const compute = floatTypeOf(options.precision ?? "fp32");
+  const io = floatTypeOf(options.ioPrecision ?? "fp32");
+  if (io === "float16" && compute !== "float16")
+    throw new Error("emitOnnx: ioPrecision fp16 needs precision fp16");
+  return { compute, io };
+}
+
+function valueInfo(name: string, dims: Dims, type: FloatType): OnnxTypes.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: onnxFloatType(type),
         shape: {
           dim: dims.map((d) => (d === undefined ? { dimParam: BATCH_DIM } : { dimValue: d })),
         },
@@ -132,8 +182,13 @@ export function emitOnnx(
   );
   // Names of every layer of the spec stay reserved, folded ones too, so a helper value never
   // takes a layer's name.
-  const names = new OnnxNames(graph);
-  const body = lowerNodes(lowered, names, new Initializers(weights), lowerings);
+  const types = floatTypes(options);
+  const names = new OnnxNames(graph, types);
+  // Seeded weights are small by construction (Keras's initializers); loaded ones may hold what
+  // float16 cannot (a BatchNormalization's moving variance over raw pixels).
+  const checkRange = types.compute === "float16" && options.seed === undefined;
+  const initializers = new Initializers(weights, types.compute);
+  const body = lowerNodes(lowered, names, initializers, lowerings, checkRange);
   addGraphOutputs(lowered, names, body);
   if (body.diagnostics.some((d) => d.severity === "error"))
     return { diagnostics: body.diagnostics };
@@ -146,15 +201,27 @@ class OnnxNames {
   readonly #values: Set<string>;
   readonly #valueOf = new Map<string, string>();
 
-  constructor(graph: Graph) {
+  /** The float types of the model (a Cast at the graph's edges when they differ). */
+  readonly types: FloatTypes;
+
+  constructor(graph: Graph, types: FloatTypes) {
+    this.types = types;
     this.#values = new Set(graph.nodes.map((n) => n.name));
-    // Images that enter or leave the graph are NCHW inside it, under a derived name; the graph's
-    // own input and output keep the layer's name.
+    // Images that enter or leave the graph are NCHW inside it, under a derived name, and so are
+    // values that a Cast separates from the graph's input or output; the graph's own input and
+    // output keep the layer's name.
     const outputs = new Set(graph.outputs);
+    const cast = types.io !== types.compute;
     for (const node of graph.nodes) {
+      const edge = node.op === "input" || outputs.has(node.name);
       const image = isChannelsFirst(node.outputShape);
-      const renamed = image && (node.op === "input" || outputs.has(node.name));
-      this.#valueOf.set(node.name, renamed ? this.value(`${node.name}/nchw`) : node.name);
+      const inside =
+        edge && image
+          ? this.value(`${node.name}/nchw`)
+          : edge && cast
+            ? this.value(`${node.name}/${types.compute}`)
+            : node.name;
+      this.#valueOf.set(node.name, inside);
     }
   }
 
@@ -198,6 +265,7 @@ function lowerNodes(
   names: OnnxNames,
   initializers: Initializers,
   lowerings: Partial<LoweringTable>,
+  checkFloat16Range: boolean,
 ): GraphBody {
   const body: GraphBody = {
     nodes: [],
@@ -227,10 +295,11 @@ function lowerNodes(
       consumers: (consumers.get(node.name) ?? []).map((c) => c.op),
       names,
       body,
+      checkFloat16Range,
     });
     lower(ctx);
     if (node.op !== "input" && !outputs.has(node.name))
-      body.values.push(valueInfo(ctx.output, onnxDims(node.outputShape)));
+      body.values.push(valueInfo(ctx.output, onnxDims(node.outputShape), names.types.compute));
   }
   return body;
 }
@@ -243,15 +312,19 @@ function loweringContext(
     readonly consumers: readonly OpName[];
     readonly names: OnnxNames;
     readonly body: GraphBody;
+    /** Check each weight against float16's range (float16 models of weights not seeded). */
+    readonly checkFloat16Range: boolean;
   },
 ): LoweringContext {
   const { names, body } = env;
   const { initializers, diagnostics } = body;
+  const { types } = names;
   return {
     node,
     inputs: node.inputs.map((i) => names.valueOf(i)),
     inputShapes: env.inputShapes,
     output: names.valueOf(node.name),
+    floatType: types.compute,
     consumers: env.consumers,
     add(opType, nodeInputs, { output, attrs = {}, suffix, doc } = {}) {
       const name = names.node(suffix === undefined ? node.name : `${node.name}/${suffix}`);
@@ -271,13 +344,45 @@ function loweringContext(
       const name = `${node.name}/${suffix}`;
       const shape = node.params.find((p) => p.suffix === suffix)?.shape ?? [];
       const error = weightError(name, initializers.lengthOf(name), shape);
-      if (error === undefined) initializers.addWeight(name, shape, transform);
-      else diagnostics.push(nodeDiagnostic(node, "RSC401", error));
+      if (error !== undefined) {
+        diagnostics.push(nodeDiagnostic(node, "RSC401", error));
+        return name;
+      }
+      if (env.checkFloat16Range) {
+        const largest = initializers.largestMagnitude(name) ?? 0;
+        if (Number.isFinite(largest) && !Number.isFinite(float16Value(float16Bits(largest))))
+          diagnostics.push(
+            nodeDiagnostic(
+              node,
+              "RSC400",
+              `weight '${name}' holds ${Number(largest.toPrecision(7))}, beyond float16's largest value ${FLOAT16_MAX} (it would be infinite); build this model at fp32 precision`,
+            ),
+          );
+      }
+      initializers.addWeight(name, shape, transform);
       return name;
     },
     floatConstant(suffix, dims, data) {
       const name = names.value(`${node.name}/${suffix}`);
+      if (types.compute === "float16") {
+        const lost = data.find((v) => float16Loses(v));
+        if (lost !== undefined) {
+          const becomes = Math.abs(lost) > FLOAT16_MAX ? "infinite" : "0";
+          diagnostics.push(
+            nodeDiagnostic(
+              node,
+              "RSC400",
+              `constant '${name}' = ${Number(lost.toPrecision(7))} of layer '${node.name}' is ${becomes} in float16 (its magnitudes run from 6e-8 to 65504); build this model at fp32 precision`,
+            ),
+          );
+        }
+      }
       initializers.addFloat(name, dims, data);
+      return name;
+    },
+    float32Constant(suffix, dims, data) {
+      const name = names.value(`${node.name}/${suffix}`);
+      initializers.addFloat(name, dims, data, "float32");
       return name;
     },
     int64Constant(suffix, list) {
@@ -285,12 +390,41 @@ function loweringContext(
       initializers.addInt64(name, list);
       return name;
     },
-    graphInput(name, dims) {
-      body.inputs.push(valueInfo(name, dims));
+    graphInput(name, dims, into) {
+      body.inputs.push(valueInfo(name, dims, types.io));
+      if (types.io === types.compute) return name;
+      const out = into ?? names.value(`${name}/${types.compute}`);
+      body.nodes.push(
+        castNode(names.node(`${name}/to_${types.compute}`), name, out, types.compute),
+      );
+      return out;
     },
     unsupported(message) {
       diagnostics.push(nodeDiagnostic(node, "RSC400", message));
     },
+  };
+}
+
+/** True when float16 turns finite, nonzero `value` into 0 or infinity. */
+function float16Loses(value: number): boolean {
+  if (!Number.isFinite(value) || value === 0) return false;
+  const half = float16Value(float16Bits(value));
+  return half === 0 || !Number.isFinite(half);
+}
+
+/** A Cast node from `input` to `output` of float type `to`. */
+function castNode(
+  name: string,
+  input: string,
+  output: string,
+  to: FloatType,
+): OnnxTypes.INodeProto {
+  return {
+    input: [input],
+    output: [output],
+    name,
+    opType: "Cast",
+    attribute: attributeProtos({ to: { kind: "int", value: onnxFloatType(to) } }),
   };
 }
 
@@ -312,23 +446,32 @@ function weightError(
   return undefined;
 }
 
-/** Declares the graph outputs: in Keras's layout, under the layer's name. */
+/**
+ * Declares the graph outputs: in Keras's layout, under the layer's name, in the io float type
+ * (a Cast last when it is not the model's).
+ */
 function addGraphOutputs(graph: Graph, names: OnnxNames, body: GraphBody): void {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const { compute, io } = names.types;
   for (const name of graph.outputs) {
     const node = byName.get(name)!;
-    const value = names.valueOf(name);
-    if (value !== name) {
+    let value = names.valueOf(name);
+    if (value !== name) body.values.push(valueInfo(value, onnxDims(node.outputShape), compute));
+    if (isChannelsFirst(node.outputShape)) {
+      const nhwc = io === compute ? name : names.value(`${name}/nhwc`);
       body.nodes.push({
         input: [value],
-        output: [name],
+        output: [nhwc],
         name: names.node(`${name}/to_nhwc`),
         opType: "Transpose",
         attribute: attributeProtos({ perm: { kind: "ints", value: TO_NHWC } }),
       });
-      body.values.push(valueInfo(value, onnxDims(node.outputShape)));
+      if (nhwc !== name)
+        body.values.push(valueInfo(nhwc, [undefined, ...node.outputShape], compute));
+      value = nhwc;
     }
-    body.outputs.push(valueInfo(name, [undefined, ...node.outputShape]));
+    if (io !== compute) body.nodes.push(castNode(names.node(`${name}/to_${io}`), value, name, io));
+    body.outputs.push(valueInfo(name, [undefined, ...node.outputShape], io));
   }
 }
 
@@ -344,7 +487,7 @@ function encode(graph: Graph, options: EmitOptions, body: GraphBody): EmitResult
     opsetImport: [{ domain: "", version: OPSET_VERSION }],
     producerName: "rsc",
     producerVersion: options.producerVersion ?? "0.0.0",
-    docString: modelDoc(graph),
+    docString: modelDoc(graph, options),
     graph: {
       node: body.nodes,
       name: graph.name,
@@ -375,15 +518,25 @@ function encode(graph: Graph, options: EmitOptions, body: GraphBody): EmitResult
   };
 }
 
-function modelDoc(graph: Graph): string {
+function modelDoc(graph: Graph, options: EmitOptions): string {
+  const { compute, io } = floatTypes(options);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const dims = (name: string) => `[N, ${byName.get(name)!.outputShape.join(", ")}]`;
   const layout = (name: string) => (isChannelsFirst(byName.get(name)!.outputShape) ? "NHWC " : "");
-  const ins = graph.inputs.map((n) => `'${n}' float32 ${layout(n)}${dims(n)}`).join(", ");
-  const outs = graph.outputs.map((n) => `'${n}' float32 ${layout(n)}${dims(n)}`).join(", ");
+  const ins = graph.inputs.map((n) => `'${n}' ${io} ${layout(n)}${dims(n)}`).join(", ");
+  const outs = graph.outputs.map((n) => `'${n}' ${io} ${layout(n)}${dims(n)}`).join(", ");
+  const precision =
+    compute === "float32"
+      ? []
+      : [
+          io === compute
+            ? "Weights and activations are float16."
+            : "Weights and activations are float16; a Cast follows each input and precedes each output.",
+        ];
   return [
     `rsc model '${graph.name}'. Input ${ins}; output ${outs}; N is the batch size (symbolic).`,
     "Images enter and leave in Keras's NHWC layout and are NCHW inside the graph.",
+    ...precision,
     "Initializers carry Keras weight names (<layer>/kernel, <layer>/gamma, ...); conv kernels are stored OIHW.",
   ].join(" ");
 }
@@ -397,6 +550,11 @@ function metadata(graph: Graph, options: EmitOptions): OnnxTypes.IStringStringEn
   if (options.specHash !== undefined) entries["rsc.spec_hash"] = `sha256:${options.specHash}`;
   if (options.seed !== undefined) entries["rsc.seed"] = String(options.seed);
   if (options.weightsSource !== undefined) entries["rsc.weights"] = options.weightsSource;
+  // Recorded for fp16 only: an fp32 model's bytes stay what they were before precisions existed.
+  if (options.precision === "fp16") {
+    entries["rsc.precision"] = "fp16";
+    entries["rsc.io_precision"] = options.ioPrecision ?? "fp32";
+  }
   const scaling = options.inputScaling;
   if (scaling !== undefined) {
     entries["rsc.input_scale"] = String(scaling.scale);

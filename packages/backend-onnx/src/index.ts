@@ -4,6 +4,8 @@ export * from "./backend.js";
 export * from "./dump.js";
 export * from "./emit.js";
 export { EXTERNAL_MIN_BYTES } from "./external-data.js";
+export type { FloatType } from "./float-type.js";
+export * from "./float16.js";
 export { ONNX_BACKEND_INFO } from "./info.js";
 export * from "./layout.js";
 export * from "./lowering.js";

@@ -4,6 +4,7 @@
  */
 import type { Node, OpName, Shape } from "@rsc/compiler";
 import type { Attrs } from "./attributes.js";
+import type { FloatType } from "./float-type.js";
 
 /** An IR node of one op. */
 export type NodeOf<K extends OpName> = Extract<Node, { readonly op: K }>;
@@ -18,6 +19,8 @@ export interface LoweringTools {
   readonly consumers: readonly OpName[];
   /** The value name the lowering must produce (the node's result). */
   readonly output: string;
+  /** The float type of the model's activations and weights (float16 under `--precision fp16`). */
+  readonly floatType: FloatType;
   /**
    * Adds an ONNX node. Without `suffix` the node is named as the layer; helper nodes are named
    * `<layer>/<suffix>`; `doc` becomes its doc_string. Returns the node's first output.
@@ -39,12 +42,22 @@ export interface LoweringTools {
    * (e.g. HWIO -> OIHW). Returns the initializer's name (the Keras name).
    */
   weight(suffix: string, transform?: WeightTransform): string;
-  /** A float32 constant initializer named `<layer>/<suffix>` (not a Keras weight). */
+  /**
+   * A float constant initializer named `<layer>/<suffix>` (not a Keras weight), in the model's
+   * float type (float16 under `--precision fp16`: a finite nonzero value float16 cannot hold, as 0
+   * or infinity, is an RSC400 error at the layer).
+   */
   floatConstant(suffix: string, dims: readonly number[], data: Float32Array): string;
+  /** A float32 constant whatever the model's float type, for inputs ONNX types as float (Resize's scales). */
+  float32Constant(suffix: string, dims: readonly number[], data: Float32Array): string;
   /** An int64 constant initializer named `<layer>/<suffix>` (pads, shapes). */
   int64Constant(suffix: string, values: readonly number[]): string;
-  /** Declares a graph input (name, ONNX dims with undefined for the symbolic batch). */
-  graphInput(name: string, dims: readonly (number | undefined)[]): void;
+  /**
+   * Declares a graph input (name, ONNX dims with undefined for the symbolic batch) and returns
+   * the value holding it in the model's float type: the input itself, or, when the graph's inputs
+   * are float32 and the model is float16, a Cast of it written to `into` (default a fresh value).
+   */
+  graphInput(name: string, dims: readonly (number | undefined)[], into?: string): string;
   /** Reports that this node cannot be lowered as configured (RSC400 at the node's line). */
   unsupported(message: string): void;
 }

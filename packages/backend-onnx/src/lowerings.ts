@@ -14,6 +14,7 @@ import {
   samePadding,
 } from "@rsc/compiler";
 import { type Attrs, float, int, ints, string } from "./attributes.js";
+import { type FloatType, onnxFloatType } from "./float-type.js";
 import { isChannelsFirst, onnxAxis, onnxDims, TO_NCHW, TO_NHWC } from "./layout.js";
 import type { LoweringTable, LoweringTools } from "./lowering.js";
 import { HWIO_TO_OIHW } from "./tensor-data.js";
@@ -100,6 +101,15 @@ function activate(
     default:
       ctx.add(ELEMENTWISE_ACTIVATIONS[activation], [input], options);
   }
+}
+
+/** A Cast of `input` to float type `to`, as helper node `<layer>/<suffix>`. */
+function cast(ctx: LoweringTools, input: string, to: FloatType, suffix: string): string {
+  return ctx.add("Cast", [input], {
+    output: ctx.value(suffix),
+    attrs: { to: int(onnxFloatType(to)) },
+    suffix,
+  });
 }
 
 /** Where a layer with a fused activation writes its main result. */
@@ -343,7 +353,8 @@ const CONV_FAMILY_LOWERINGS = {
 
   up_sampling2d(ctx) {
     const a = ctx.node.attrs;
-    const scales = ctx.floatConstant("scales", [4], Float32Array.of(1, 1, a.size[0], a.size[1]));
+    // Resize's scales are tensor(float) whatever the data's type.
+    const scales = ctx.float32Constant("scales", [4], Float32Array.of(1, 1, a.size[0], a.size[1]));
     // Nearest with integer factors repeats pixels (asymmetric + floor); Keras's bilinear is
     // tf.image.resize's half-pixel centres.
     const attrs: Attrs =
@@ -378,10 +389,11 @@ const CONV_FAMILY_LOWERINGS = {
 export const ONNX_LOWERINGS: LoweringTable = {
   input(ctx) {
     const { name, attrs } = ctx.node;
-    ctx.graphInput(name, [undefined, ...attrs.shape]);
+    const image = isChannelsFirst(attrs.shape);
+    const input = ctx.graphInput(name, [undefined, ...attrs.shape], image ? undefined : ctx.output);
     // One transpose at the start: Keras feeds NHWC, onnxruntime's kernels want NCHW.
-    if (isChannelsFirst(attrs.shape)) {
-      ctx.add("Transpose", [name], {
+    if (image) {
+      ctx.add("Transpose", [input], {
         output: ctx.output,
         attrs: { perm: ints(TO_NCHW) },
         suffix: "to_nchw",
@@ -614,12 +626,20 @@ export const ONNX_LOWERINGS: LoweringTable = {
         suffix: "variance_c11",
       });
     }
+    // In a float16 model the denominator is computed from the variance in float32 and cast back:
+    // onnxruntime's CPU provider has no float16 Sqrt to fold the constant chain with (it warns
+    // on every session), and 1e-7 is a float16 subnormal (1.2e-7).
+    const half = ctx.floatType === "float16";
+    if (half) variance = cast(ctx, variance, "float32", "variance_fp32");
     const std = ctx.add("Sqrt", [variance], { output: ctx.value("std"), suffix: "std" });
-    const denominator = ctx.add(
-      "Max",
-      [std, ctx.floatConstant("epsilon", [], Float32Array.of(1e-7))],
-      { output: ctx.value("denominator"), suffix: "denominator" },
-    );
+    const epsilon = half
+      ? ctx.float32Constant("epsilon", [], Float32Array.of(1e-7))
+      : ctx.floatConstant("epsilon", [], Float32Array.of(1e-7));
+    let denominator = ctx.add("Max", [std, epsilon], {
+      output: ctx.value("denominator"),
+      suffix: "denominator",
+    });
+    if (half) denominator = cast(ctx, denominator, "float16", "denominator_fp16");
     const centered = ctx.add("Sub", [ctx.inputs[0]!, mean], {
       output: ctx.value("centered"),
       suffix: "centered",
@@ -675,11 +695,30 @@ export const ONNX_LOWERINGS: LoweringTable = {
     }
     // Keras's general case: min(x * (x > threshold), max_value) - slope * relu(threshold - x).
     const last = slope === 0 && max === null;
-    let positive = ctx.add(threshold === 0 ? "Relu" : "ThresholdedRelu", [x], {
+    let thresholdConstant: string | undefined;
+    const thresholdValue = () => {
+      thresholdConstant ??= scalar("threshold", threshold);
+      return thresholdConstant;
+    };
+    const positiveOutput = {
       output: last ? ctx.output : ctx.value("positive"),
       ...(last ? {} : { suffix: "positive" }),
-      ...(threshold === 0 ? {} : { attrs: { alpha: float(threshold) } }),
-    });
+    };
+    let positive: string;
+    if (threshold !== 0 && ctx.floatType === "float16") {
+      // onnxruntime-node 1.30's WebGPU provider fails on a float16 ThresholdedRelu (fine in
+      // float32), so a float16 model spells it out: x where x > threshold, else 0.
+      const above = ctx.add("Greater", [x, thresholdValue()], {
+        output: ctx.value("above"),
+        suffix: "above",
+      });
+      positive = ctx.add("Where", [above, x, scalar("zero", 0)], positiveOutput);
+    } else {
+      positive = ctx.add(threshold === 0 ? "Relu" : "ThresholdedRelu", [x], {
+        ...positiveOutput,
+        ...(threshold === 0 ? {} : { attrs: { alpha: float(threshold) } }),
+      });
+    }
     if (max !== null) {
       positive = ctx.add("Min", [positive, scalar("max", max)], {
         output: slope === 0 ? ctx.output : ctx.value("clipped"),
@@ -687,7 +726,7 @@ export const ONNX_LOWERINGS: LoweringTable = {
       });
     }
     if (slope === 0) return;
-    const below = ctx.add("Sub", [scalar("threshold", threshold), x], {
+    const below = ctx.add("Sub", [thresholdValue(), x], {
       output: ctx.value("below"),
       suffix: "below",
     });

@@ -12,6 +12,15 @@ export function float32Bytes(data: Float32Array): Uint8Array {
   return out;
 }
 
+/** The little-endian bytes of float16 bit patterns (a view, no copy, on little-endian hosts). */
+export function float16Bytes(data: Uint16Array): Uint8Array {
+  if (littleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, data[i]!, true);
+  return out;
+}
+
 /** The little-endian bytes of int64 values (small integers: pads, shapes). */
 export function int64Bytes(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 8);

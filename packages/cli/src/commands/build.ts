@@ -1,5 +1,6 @@
 /**
- * `rsc build <spec> --target onnx|tfjs [-o out] [--seed N] [--weights model.h5|.keras|model.json]`: compiles a
+ * `rsc build <spec> --target onnx|tfjs [-o out] [--seed N] [--weights model.h5|.keras|model.json]
+ * [--precision fp32|fp16] [--io fp16]`: compiles a
  * spec and writes a backend's artifact. One path for every backend (the compiler's Backend
  * contract): the weights are decided here, once (seeded, or loaded and checked against the graph
  * before any backend runs), the backend returns files, and the CLI writes them atomically. Each
@@ -26,19 +27,42 @@ import { printable, printDiagnostics, printJson, say } from "../output.js";
 import { type RecordedScaling, TRAIN_INPUT_SCALING } from "../provenance.js";
 import { RSC_VERSION } from "../version.js";
 
+/** `--precision` and `--io`: the float type of weights and activations, and of inputs and outputs. */
+const PRECISIONS = ["fp32", "fp16"] as const;
+type Precision = (typeof PRECISIONS)[number];
+
+/** A build's float types (`--precision`, `--io`), both fp32 unless given. */
+interface BuildPrecision {
+  readonly precision: Precision;
+  readonly io: Precision;
+}
+
 /** One `--target`: what is known before loading its backend, and how to load it. */
 interface BuildTarget {
   readonly info: BackendInfo;
-  load(): Promise<Backend>;
+  /** The `--precision` values it builds (fp32 alone for a target without a choice). */
+  readonly precisions: readonly Precision[];
+  load(precision: BuildPrecision): Promise<Backend>;
 }
 
 /** The build targets, each backend imported only when chosen. */
 const BUILD_TARGETS: readonly BuildTarget[] = [
-  { info: ONNX_BACKEND_INFO, load: async () => (await import("@rsc/backend-onnx")).ONNX_BACKEND },
-  { info: TFJS_BACKEND_INFO, load: async () => (await import("@rsc/backend-tfjs")).TFJS_BACKEND },
+  {
+    info: ONNX_BACKEND_INFO,
+    precisions: PRECISIONS,
+    load: async (precision) => (await import("@rsc/backend-onnx")).onnxBackend(precision),
+  },
+  {
+    info: TFJS_BACKEND_INFO,
+    precisions: ["fp32"],
+    load: async () => (await import("@rsc/backend-tfjs")).TFJS_BACKEND,
+  },
 ];
 
 const TARGET_NAMES = BUILD_TARGETS.map((t) => t.info.name);
+const PRECISION_TARGETS = BUILD_TARGETS.filter((t) => t.precisions.length > 1).map(
+  (t) => t.info.name,
+);
 
 /** Flags of `rsc build`, parsed. */
 interface BuildFlags extends SpecFlags {
@@ -57,6 +81,10 @@ interface BuildFlags extends SpecFlags {
   readonly allowSpecChange?: boolean;
   /** `--bake-preprocessing`: put the input scaling into the graph (raw 0-255 pixels in). */
   readonly bakePreprocessing?: boolean;
+  /** `--precision`: float type of weights and activations; fp32 when absent. */
+  readonly precision?: Precision;
+  /** `--io`: float type of the graph's inputs and outputs; fp32 when absent (fp16 needs --precision fp16). */
+  readonly io?: Precision;
   /** The backends' own flags (BackendFlag.key), e.g. `externalDataThreshold`. */
   readonly [backendFlag: string]: unknown;
 }
@@ -87,6 +115,20 @@ export function registerBuild(program: Command): void {
     .option(
       "--bake-preprocessing",
       "put the input scaling training used (x / 255) into the graph: the model takes raw 0-255 pixels",
+    )
+    .addOption(
+      choiceOption(
+        "--precision <p>",
+        `${PRECISION_TARGETS.join(", ")}: float type of weights and activations: fp32 (default) or fp16`,
+        PRECISIONS,
+      ),
+    )
+    .addOption(
+      choiceOption(
+        "--io <p>",
+        "float type of the model's inputs and outputs: fp32 (default) or fp16 (needs --precision fp16)",
+        PRECISIONS,
+      ),
     );
   for (const { info } of BUILD_TARGETS)
     for (const flag of info.flags)
@@ -102,6 +144,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     throw new CliError("--seed and --weights exclude each other (loaded weights have no seed)");
   if (flags.allowSpecChange === true && flags.weights === undefined)
     throw new CliError("--allow-spec-change needs --weights (it allows weights of another spec)");
+  const precision = buildPrecision(flags, target);
   const compiled = compileOrThrow(spec, flags);
   const { info } = compiled;
   let { graph } = compiled;
@@ -147,7 +190,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
     graph = baked.graph;
     scaling = baked.scaling;
   }
-  const backend = await target.load();
+  const backend = await target.load(precision);
 
   const backendFlags: Record<string, number> = {};
   for (const flag of backend.flags) {
@@ -186,6 +229,7 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
         // A backend's stats never replace the envelope's own fields.
         ...result.stats,
         target: flags.target,
+        ...(target.precisions.length > 1 ? precision : {}),
         spec,
         files,
         seed: seed ?? null,
@@ -203,9 +247,37 @@ async function build(spec: string, flags: BuildFlags): Promise<number> {
       seed === undefined ? `weights from ${printable(flags.weights ?? "")}` : `seed ${seed}`,
       `${seconds.toFixed(2)} s`,
     ].filter((x) => x !== undefined);
-    say(`built ${printable(graph.name)} for ${flags.target}: ${what.join(", ")}`);
+    const float = precision.precision === "fp32" ? "" : ` (${describePrecision(precision)})`;
+    say(`built ${printable(graph.name)} for ${flags.target}${float}: ${what.join(", ")}`);
   }
   return ExitCode.Ok;
+}
+
+/**
+ * The float types `--precision` and `--io` ask for, checked before any work: `--io fp16` needs
+ * `--precision fp16` (a float16 graph edge around float32 weights would only lose precision), and
+ * a target builds only the precisions it lists (tfjs models are float32).
+ */
+function buildPrecision(flags: BuildFlags, target: BuildTarget): BuildPrecision {
+  const precision = flags.precision ?? "fp32";
+  const io = flags.io ?? "fp32";
+  for (const [flag, value] of [
+    ["--precision", precision],
+    ["--io", io],
+  ] as const) {
+    if (!target.precisions.includes(value))
+      throw new CliError(
+        `${flag} ${value} is not available for --target ${target.info.name} (its models are ${target.precisions.join(", ")}; ${value} is for --target ${PRECISION_TARGETS.join(", ")})`,
+      );
+  }
+  if (io !== "fp32" && precision === "fp32")
+    throw new CliError(`--io ${io} needs --precision ${io} (the model's weights are fp32)`);
+  return { precision, io };
+}
+
+/** `fp16, fp32 inputs and outputs`-style text for the build line. */
+function describePrecision({ precision, io }: BuildPrecision): string {
+  return `${precision}, ${io} inputs and outputs`;
 }
 
 /**
