@@ -96,6 +96,28 @@ describe.concurrent("rsc build --target onnx --precision fp16", () => {
     expect(maxAbsDiff(a, reference)).toBeGreaterThan(0);
   });
 
+  it("rsc run feeds an --io fp16 model float16 and reads its float16 outputs", async () => {
+    const [full, io] = ["run-full.onnx", "run-io.onnx"].map((f) => join(tmp, f));
+    const built = await Promise.all([
+      rsc(["build", TINY, "-t", "onnx", "-o", full!]),
+      rsc(["build", TINY, "-t", "onnx", "-o", io!, "--precision", "fp16", "--io", "fp16"]),
+    ]);
+    expect(built.map((r) => r.code)).toEqual([0, 0]);
+    const runs = await Promise.all(
+      [full!, io!].map((m) => rsc(["run", m, "--ep", "cpu", "--batch", "2", "--json"])),
+    );
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    type Top = { example: number; classes: { index: number; score: number }[] }[];
+    const [want, got] = runs.map((r) => JSON.parse(r.stdout).result.outputs[0].top as Top);
+    expect(got!.length).toBe(2);
+    for (const [e, example] of want!.entries()) {
+      const probabilities = got![e]!.classes;
+      expect(probabilities.map((c) => c.index)).toEqual(example.classes.map((c) => c.index));
+      for (const [k, c] of example.classes.entries())
+        expect(Math.abs(probabilities[k]!.score - c.score)).toBeLessThan(3e-3);
+    }
+  });
+
   it("reports the precision in --json", async () => {
     const out = join(tmp, "json.onnx");
     const r = await rsc(["build", TINY, "-t", "onnx", "-o", out, "--precision", "fp16", "--json"]);

@@ -181,6 +181,13 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   let inputBytes = 0;
   for (const meta of session.inputMetadata) {
     if (!meta.isTensor) throw new CliError(`input '${meta.name}' is not a tensor`);
+    // An `rsc build --precision fp16 --io fp16` model takes float16 (as Uint16Array bits).
+    if (meta.type !== "float32" && meta.type !== "float16")
+      throw dataError(
+        model,
+        "RSC500",
+        `input '${meta.name}' is ${meta.type}; rsc run feeds float32 or float16 tensors`,
+      );
     const dims = meta.shape.map((d) => (typeof d === "number" && d >= 0 ? d : batch));
     let data: Float32Array;
     let source = `random (seed ${seed})`;
@@ -226,7 +233,10 @@ async function run(model: string, flags: RunFlags): Promise<number> {
       inputBytes,
       flags.input === undefined ? `--batch ${batch}` : `--input ${flags.input}`,
     );
-    feeds[meta.name] = new ort.Tensor("float32", data, dims);
+    feeds[meta.name] =
+      meta.type === "float16"
+        ? new ort.Tensor("float16", (await import("@rsc/backend-onnx")).toFloat16(data), dims)
+        : new ort.Tensor("float32", data, dims);
     inputs.push({ name: meta.name, shape: dims, source });
   }
 
@@ -245,13 +255,18 @@ async function run(model: string, flags: RunFlags): Promise<number> {
   const { outputs, latency, fallback } = ran;
   const { ep, adapter } = ran.selected;
   if (fallback !== undefined) note(fallback);
+  const { float16Value } = await import("@rsc/backend-onnx");
   const results = ran.selected.session.outputNames.map((name) => {
     const tensor = outputs[name]!;
     const shape = tensor.dims.map(Number);
+    const values =
+      tensor.type === "float16"
+        ? Float32Array.from(tensor.data as Uint16Array, float16Value)
+        : (tensor.data as Float32Array);
     return {
       name,
       shape,
-      ...(shape.length === 2 ? { top: topClasses(tensor.data as Float32Array, shape, top) } : {}),
+      ...(shape.length === 2 ? { top: topClasses(values, shape, top) } : {}),
     };
   });
   await ran.selected.session.release();
