@@ -20,6 +20,7 @@ import {
   engine,
   type GradConfig,
   getKernel,
+  type KernelBackend,
   type KernelConfig,
   matMul,
   mul,
@@ -263,10 +264,16 @@ export type WasmTrainingKernels = "fast" | "composite";
 
 const stock: { backpropInput?: KernelConfig; batchNormGrad?: GradConfig } = {};
 
+/** Registers `config` in place of any kernel of its name; set up now if its backend already runs. */
 function replaceKernel(config: KernelConfig): void {
   if (getKernel(config.kernelName, config.backendName) !== undefined)
     unregisterKernel(config.kernelName, config.backendName);
   registerKernel(config);
+  // tfjs sets kernels up as their backend starts; one registered later is set up here.
+  const running = (engine() as unknown as { registry: Record<string, KernelBackend> }).registry[
+    config.backendName
+  ];
+  if (running !== undefined) config.setupFunc?.(running);
 }
 
 /**
