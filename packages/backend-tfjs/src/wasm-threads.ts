@@ -46,6 +46,7 @@ export async function withWorkerLoader<T>(threads: number, init: () => Promise<T
   const texts = new WeakMap<object, string>();
   const modulePath = join(dir, "tfjs-backend-wasm-threaded-simd.cjs");
   const workerPath = join(dir, "tfjs-backend-wasm-threaded-simd.worker.cjs");
+  let workerWritten = false;
   class RecordingBlob extends OriginalBlob {
     constructor(...args: ConstructorParameters<typeof Blob>) {
       super(...args);
@@ -69,11 +70,16 @@ export async function withWorkerLoader<T>(threads: number, init: () => Promise<T
   URL.createObjectURL = (obj: Blob) => {
     const text = texts.get(obj);
     if (text === undefined) return originalCreate(obj);
-    // The worker script: its module Blob (posted to it) resolves to the module file.
-    writeFileSync(
-      workerPath,
-      `URL.createObjectURL = () => ${JSON.stringify(modulePath)}; URL.revokeObjectURL = () => {};\n${text}`,
-    );
+    // The worker script, asked for once per worker: written once (rewriting it while an earlier
+    // worker is still reading it would start that worker on a truncated script, silently).
+    // Its module Blob (posted to it) resolves to the module file.
+    if (!workerWritten) {
+      writeFileSync(
+        workerPath,
+        `URL.createObjectURL = () => ${JSON.stringify(modulePath)}; URL.revokeObjectURL = () => {};\n${text}`,
+      );
+      workerWritten = true;
+    }
     return workerPath;
   };
   try {
