@@ -19,11 +19,11 @@
  */
 import {
   backend_util,
+  concat,
   conv2d,
   matMul,
   pad,
   reshape,
-  reverse,
   slice,
   type Tensor4D,
   tidy,
@@ -100,6 +100,21 @@ function spread(t: Tensor4D, sh: number, sw: number): Tensor4D {
   );
 }
 
+/**
+ * The kernel with its taps in reverse order along both spatial axes (w[kh - 1 - i, kw - 1 - j]):
+ * the rows of the `[kh * kw, ci * co]` matrix sliced and concatenated in reverse, contiguous
+ * copies (wasm's Reverse and GatherV2 kernels are element-by-element loops).
+ */
+function flipTaps(filter: Tensor4D): Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const taps = kh * kw;
+  const rows = reshape(filter, [taps, ci * co]);
+  const reversed = Array.from({ length: taps }, (_, i) =>
+    slice(rows, [taps - 1 - i, 0], [1, ci * co]),
+  );
+  return reshape(concat(reversed, 0), [kh, kw, ci, co]);
+}
+
 /** dW of conv2d(x, W) for output gradient dy: `filterShape` `[kh, kw, ci, co]`. */
 export function conv2dBackpropFilterAsConv(
   x: Tensor4D,
@@ -112,14 +127,11 @@ export function conv2dBackpropFilterAsConv(
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   return tidy(() => {
-    if (kh === 1 && kw === 1) {
-      // The input positions the taps read (oh*s - top), then x^T dy: a transpose (memory-bound)
-      // and an untransposed product (XNNPACK).
-      const xPad = window(x, -top, -left, oh * sh, ow * sw);
-      const picked =
-        sh === 1 && sw === 1
-          ? xPad
-          : slice(reshape(xPad, [n, oh, sh, ow, sw, ci]), 0, [n, oh, 1, ow, 1, ci]);
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0) {
+      // x^T dy: a transpose (memory-bound) and an untransposed product (XNNPACK). A strided or
+      // padded 1x1 kernel takes the conv below, whose indirection does the striding (wasm's
+      // StridedSlice is an element-by-element loop).
+      const picked = x;
       const rows = n * oh * ow;
       const xt = transpose(reshape(picked, [rows, ci]));
       return reshape(matMul(xt, reshape(dy, [rows, co])), [1, 1, ci, co]) as Tensor4D;
@@ -160,7 +172,7 @@ export function conv2dBackpropInputAsConv(
       h + kh - 1,
       w + kw - 1,
     );
-    const flipped = transpose(reverse(filter, [0, 1]), [0, 1, 3, 2]) as Tensor4D; // [kh, kw, co, ci]
+    const flipped = transpose(flipTaps(filter), [0, 1, 3, 2]) as Tensor4D; // [kh, kw, co, ci]
     return conv2d(dyPad, flipped, 1, "valid");
   });
 }
