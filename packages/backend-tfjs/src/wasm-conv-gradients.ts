@@ -127,13 +127,12 @@ export function conv2dBackpropFilterAsConv(
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   return tidy(() => {
-    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0) {
-      // x^T dy: a transpose (memory-bound) and an untransposed product (XNNPACK). A strided or
-      // padded 1x1 kernel takes the conv below, whose indirection does the striding (wasm's
-      // StridedSlice is an element-by-element loop).
-      const picked = x;
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && oh === x.shape[1] && ow === x.shape[2]) {
+      // Each output reads its own input pixel: x^T dy, a transpose (memory-bound) and an
+      // untransposed product (XNNPACK). A strided or padded 1x1 kernel takes the conv below,
+      // whose indirection does the striding (wasm's StridedSlice is an element-by-element loop).
       const rows = n * oh * ow;
-      const xt = transpose(reshape(picked, [rows, ci]));
+      const xt = transpose(reshape(x, [rows, ci]));
       return reshape(matMul(xt, reshape(dy, [rows, co])), [1, 1, ci, co]) as Tensor4D;
     }
     // Every row of the padded input a tap can read, and no more: kh + (oh - 1) * sh rows.

@@ -40,6 +40,18 @@ const CASES: Case[] = [
   ],
   ["5x5 numeric padding 1 stride 1", [1, 8, 7, 2], [5, 5, 2, 3], 1, 1],
   ["1x1 valid stride 1", [2, 5, 5, 4], [1, 1, 4, 5], 1, "valid"],
+  [
+    "1x1 explicit padding (0,1)/(2,0) stride 1",
+    [2, 4, 5, 3],
+    [1, 1, 3, 4],
+    1,
+    [
+      [0, 0],
+      [0, 1],
+      [2, 0],
+      [0, 0],
+    ],
+  ],
   ["1x1 valid stride 2 (odd input)", [2, 7, 5, 4], [1, 1, 4, 5], 2, "valid"],
   ["1x1 same stride 2 (even input)", [2, 6, 8, 3], [1, 1, 3, 2], 2, "same"],
   [
