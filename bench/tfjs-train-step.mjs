@@ -23,6 +23,9 @@
  * Usage (after `npx tsc -b`): node bench/tfjs-train-step.mjs [--steps 5] [--cpu-steps 3]
  *   [--runtimes wasm,cpu] [--torch-steps 6] [--python /usr/bin/python3] [--spec specs/resnet50.yaml]
  *   [--threads N] [--profile-runtime wasm-threads] [--no-profile]
+ *   [--wasm-peak GFLOP/s] [--native-peak GFLOP/s]
+ * The peaks, when given, add a "% of peak" column: wasm's (128-bit SIMD, no FMA in tfjs 4.22's
+ * binary: lanes x FP pipes x GHz x threads) and the native one PyTorch and tfjs-node use.
  * `--runtimes wasm` expands to wasm-old,wasm-new,wasm-threads; each can be named alone too.
  * `--cpu-steps 0` times the cpu runtime's first step alone (no warm-up): one step takes tens of
  * minutes there, and the first step's extra cost (tracing the graph once) is small beside it.
@@ -47,6 +50,8 @@ const { values } = parseArgs({
     threads: { type: "string", default: String(availableParallelism()) },
     "profile-runtime": { type: "string" },
     "no-profile": { type: "boolean", default: false },
+    "wasm-peak": { type: "string" },
+    "native-peak": { type: "string" },
     /** Internal: measure one runtime in this process and print its result as JSON. */
     child: { type: "string" },
     profile: { type: "boolean", default: false },
@@ -227,13 +232,19 @@ if (existsSync(values.python) && existsSync(script)) {
 }
 
 const rate = (s) => (stepFlops === undefined ? "-" : (stepFlops / s / 1e9).toFixed(1));
-console.log("\n| runtime | median s/step | steps | vs torch | GFLOP/s |");
-console.log("|---|---|---|---|---|");
+const peakHead = (values["wasm-peak"] ?? values["native-peak"]) ? " % of peak |" : "";
+const ofPeak = (s, peak) => {
+  if (!peakHead) return "";
+  if (stepFlops === undefined || peak === undefined) return " - |";
+  return ` ${((100 * stepFlops) / s / 1e9 / Number(peak)).toFixed(0)}% |`;
+};
+console.log(`\n| runtime | median s/step | steps | vs torch | GFLOP/s |${peakHead}`);
+console.log(`|---|---|---|---|---|${peakHead ? "---|" : ""}`);
 for (const r of results) {
   const threads =
     r.threads === undefined ? "" : ` (${r.threads} thread${r.threads === 1 ? "" : "s"})`;
   console.log(
-    `| tfjs ${r.name}${threads} | ${r.median.toFixed(2)} | ${r.times.length} | ${torch ? `${(r.median / torch).toFixed(2)}x` : "-"} | ${rate(r.median)} |`,
+    `| tfjs ${r.name}${threads} | ${r.median.toFixed(2)} | ${r.times.length} | ${torch ? `${(r.median / torch).toFixed(2)}x` : "-"} | ${rate(r.median)} |${ofPeak(r.median, r.name.startsWith("wasm") ? values["wasm-peak"] : values["native-peak"])}`,
   );
 }
 if (torch) {
@@ -241,7 +252,7 @@ if (torch) {
     encoding: "utf8",
   }).stdout.trim();
   console.log(
-    `| torch ${version} (${availableParallelism()} threads) | ${torch.toFixed(2)} | ${Number(values["torch-steps"]) - 1} | 1.00x | ${rate(torch)} |`,
+    `| torch ${version} (${availableParallelism()} threads) | ${torch.toFixed(2)} | ${Number(values["torch-steps"]) - 1} | 1.00x | ${rate(torch)} |${ofPeak(torch, values["native-peak"])}`,
   );
 }
 const withProfile = results.find((r) => r.profile !== undefined);
