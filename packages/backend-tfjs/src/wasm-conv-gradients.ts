@@ -19,13 +19,13 @@
  */
 import {
   backend_util,
-  concat,
   conv2d,
   matMul,
   pad,
   reshape,
   slice,
   type Tensor4D,
+  tensor4d,
   tidy,
   transpose,
   zeros,
@@ -100,19 +100,36 @@ function spread(t: Tensor4D, sh: number, sw: number): Tensor4D {
   );
 }
 
+/** Cache block of {@link swapChannels}' transposes. */
+const BLOCK = 32;
+
 /**
- * The kernel with its taps in reverse order along both spatial axes (w[kh - 1 - i, kw - 1 - j]):
- * the rows of the `[kh * kw, ci * co]` matrix sliced and concatenated in reverse, contiguous
- * copies (wasm's Reverse and GatherV2 kernels are element-by-element loops).
+ * The kernel `[kh, kw, ci, co]` as `[kh, kw, co, ci]` (in and out channels swapped), its taps in
+ * reverse order along both spatial axes when `flip` (w[kh - 1 - i, kw - 1 - j]): one blocked
+ * transpose per tap, done here on the values. wasm's Transpose, Reverse and GatherV2 are
+ * element-by-element loops several times slower, and its Slice copies the whole input per slice.
  */
-function flipTaps(filter: Tensor4D): Tensor4D {
+function swapChannels(filter: Tensor4D, flip: boolean): Tensor4D {
   const [kh, kw, ci, co] = filter.shape;
   const taps = kh * kw;
-  const rows = reshape(filter, [taps, ci * co]);
-  const reversed = Array.from({ length: taps }, (_, i) =>
-    slice(rows, [taps - 1 - i, 0], [1, ci * co]),
-  );
-  return reshape(concat(reversed, 0), [kh, kw, ci, co]);
+  const block = ci * co;
+  const src = filter.dataSync() as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let t = 0; t < taps; t++) {
+    const from = (flip ? taps - 1 - t : t) * block;
+    const to = t * block;
+    for (let i0 = 0; i0 < ci; i0 += BLOCK) {
+      const i1 = Math.min(ci, i0 + BLOCK);
+      for (let o0 = 0; o0 < co; o0 += BLOCK) {
+        const o1 = Math.min(co, o0 + BLOCK);
+        for (let i = i0; i < i1; i++) {
+          const row = from + i * co;
+          for (let o = o0; o < o1; o++) out[to + o * ci + i] = src[row + o]!;
+        }
+      }
+    }
+  }
+  return tensor4d(out, [kh, kw, co, ci]);
 }
 
 /** dW of conv2d(x, W) for output gradient dy: `filterShape` `[kh, kw, ci, co]`. */
@@ -159,7 +176,7 @@ export function conv2dBackpropInputAsConv(
     if (kh === 1 && kw === 1) {
       // dy W^T as an untransposed product (W^T is small), then each output's value placed at its
       // input position oh*s - top.
-      const wt = transpose(reshape(filter, [ci, co]));
+      const wt = reshape(swapChannels(filter, false), [co, ci]);
       const g = reshape(matMul(reshape(dy, [n * oh * ow, co]), wt), [n, oh, ow, ci]) as Tensor4D;
       return window(spread(g, sh, sw), top, left, h, w);
     }
@@ -171,7 +188,7 @@ export function conv2dBackpropInputAsConv(
       h + kh - 1,
       w + kw - 1,
     );
-    const flipped = transpose(flipTaps(filter), [0, 1, 3, 2]) as Tensor4D; // [kh, kw, co, ci]
+    const flipped = swapChannels(filter, true); // [kh, kw, co, ci]
     return conv2d(dyPad, flipped, 1, "valid");
   });
 }
