@@ -45,6 +45,7 @@ import {
   conv2dBackpropFilterAsConv,
   conv2dBackpropInputAsConv,
 } from "./wasm-conv-gradients.js";
+import { leadingReductionKernels } from "./wasm-reduce-kernels.js";
 
 interface BackpropFilterAttrs {
   strides: [number, number] | number;
@@ -262,7 +263,12 @@ function asTensor4D(t: TensorInfo): Tensor4D {
 /** Which training kernels wasm runs: the fast ones, or the earlier composites (for benchmarks). */
 export type WasmTrainingKernels = "fast" | "composite";
 
-const stock: { backpropInput?: KernelConfig; batchNormGrad?: GradConfig } = {};
+const stock: {
+  backpropInput?: KernelConfig;
+  sum?: KernelConfig;
+  mean?: KernelConfig;
+  batchNormGrad?: GradConfig;
+} = {};
 
 /** Registers `config` in place of any kernel of its name; set up now if its backend already runs. */
 function replaceKernel(config: KernelConfig): void {
@@ -278,17 +284,17 @@ function replaceKernel(config: KernelConfig): void {
 
 /**
  * Registers wasm's training kernels. `fast` (the default): both conv2d gradients as forward convs
- * (wasm-conv-gradients.ts; wasm's own naive Conv2DBackpropInput is replaced) and, while wasm is
- * the active backend, batch norm's gradient by broadcasting (wasm-batchnorm-gradient.ts).
- * `composite`: the filter gradient as one im2col product, wasm's own input gradient and tfjs's
- * batch-norm gradient, as rsc trained before. The depthwise gradients are the composites in both.
+ * (wasm-conv-gradients.ts; wasm's own naive Conv2DBackpropInput is replaced), Sum and Mean over
+ * leading axes in one pass (wasm-reduce-kernels.ts) and, while wasm is the active backend, batch
+ * norm's gradient by broadcasting (wasm-batchnorm-gradient.ts). `composite`: the filter gradient
+ * as one im2col product, wasm's own input gradient, Sum and Mean and tfjs's batch-norm gradient,
+ * as rsc trained before. The depthwise gradients are the composites in both.
  */
 export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast"): void {
   if (stock.batchNormGrad === undefined) stock.batchNormGrad = stockBatchNormGradient();
-  if (stock.backpropInput === undefined) {
-    const own = getKernel("Conv2DBackpropInput", "wasm");
-    if (own !== undefined) stock.backpropInput = own;
-  }
+  stock.backpropInput ??= getKernel("Conv2DBackpropInput", "wasm");
+  stock.sum ??= getKernel("Sum", "wasm");
+  stock.mean ??= getKernel("Mean", "wasm");
   replaceKernel({
     kernelName: "DepthwiseConv2dNativeBackpropFilter",
     backendName: "wasm",
@@ -342,6 +348,8 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
         );
       },
     });
+    if (stock.sum !== undefined && stock.mean !== undefined)
+      for (const config of leadingReductionKernels(stock.sum, stock.mean)) replaceKernel(config);
     const tfjsGrad = stock.batchNormGrad.gradFunc;
     const broadcasting = batchNormGradient(tfjsGrad);
     registerGradient({
@@ -350,7 +358,8 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
         (engine().backendName === "wasm" ? broadcasting : tfjsGrad)(dy, saved, attrs),
     });
   } else {
-    if (stock.backpropInput !== undefined) replaceKernel(stock.backpropInput);
+    for (const own of [stock.backpropInput, stock.sum, stock.mean])
+      if (own !== undefined) replaceKernel(own);
     registerGradient(stock.batchNormGrad);
   }
 }

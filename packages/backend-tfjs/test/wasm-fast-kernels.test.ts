@@ -1,5 +1,6 @@
 /**
- * wasm's fast training kernels (wasm-conv-gradients.ts, wasm-batchnorm-gradient.ts) against the
+ * wasm's fast training kernels (wasm-conv-gradients.ts, wasm-batchnorm-gradient.ts,
+ * wasm-reduce-kernels.ts) against the
  * cpu backend's own kernels and tfjs's own gradient, on seeded random cases: odd sizes, strides
  * 1, 2 and (2, 1), 'same' with odd and even inputs, 'valid', explicit and numeric padding, 1x1
  * kernels. The wasm result must match the cpu one within 1e-5 of the largest value, in shape
@@ -201,5 +202,54 @@ describe("wasm batch-norm gradient by broadcasting", () => {
     expect(names).toContain("FusedBatchNorm");
     expect(names).not.toContain("Tile");
     tf.dispose([x, scale, offset]);
+  });
+});
+
+describe("wasm Sum and Mean over leading axes", () => {
+  it.each([
+    ["Sum", [0, 1, 2], false, [3, 5, 7, 6]],
+    ["Sum", [2, 0, 1], true, [3, 5, 7, 6]],
+    ["Mean", [0, 1, 2], false, [4, 3, 5, 9]],
+    ["Mean", [0], true, [7, 5]],
+    ["Sum", [0, 1], false, [2, 3, 4]],
+    ["Sum", [1, 2], false, [3, 5, 7, 6]], // not leading: wasm's own kernel
+    ["Mean", [3], true, [3, 5, 7, 6]], // innermost: wasm's own kernel
+    ["Sum", [0, 1, 2, 3], false, [3, 5, 7, 6]], // every axis: wasm's own kernel
+  ] as const)(
+    "%s over %j (keepDims %s) of %j matches the cpu backend",
+    async (op, axes, keepDims, shape) => {
+      const run = async () => {
+        const x = tf.tensor(seeded([...shape], 9), [...shape]);
+        const y = op === "Sum" ? tf.sum(x, [...axes], keepDims) : tf.mean(x, [...axes], keepDims);
+        const out = await read(y);
+        tf.dispose([x, y]);
+        return out;
+      };
+      await selectRuntime("cpu");
+      const expected = await run();
+      await selectRuntime("wasm");
+      expectClose(await run(), expected);
+    },
+  );
+
+  it("accumulates in double precision (the one-pass kernel, not wasm's float32 one)", async () => {
+    await selectRuntime("wasm");
+    // 2^24 + 1 rounds to 2^24 in float32: a float32 running sum loses every 1 after the first
+    // value, and ends at 0 after the last; a double one ends at the exact count.
+    const ones = 1000;
+    const column = [2 ** 24, ...Array.from({ length: ones }, () => 1), -(2 ** 24)];
+    const x = tf.tensor(column, [column.length, 1]);
+    const y = tf.sum(x, 0);
+    expect(Array.from(await y.data())).toEqual([ones]);
+    tf.dispose([x, y]);
+  });
+
+  it("sums int32 with wasm's own kernel", async () => {
+    await selectRuntime("wasm");
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [3, 2], "int32");
+    const y = tf.sum(x, 0);
+    expect(y.dtype).toBe("int32");
+    expect(Array.from(await y.data())).toEqual([9, 12]);
+    tf.dispose([x, y]);
   });
 });
