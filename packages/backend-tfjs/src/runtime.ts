@@ -7,6 +7,7 @@
  * package's dist folder, Dawn is inside the `webgpu` package.
  */
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -19,6 +20,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { registerCpuKernelFixes } from "./cpu-kernels.js";
+import { MAX_WASM_THREADS, unrefWorkers, withWorkerLoader } from "./wasm-threads.js";
 import { registerWasmTrainingKernels } from "./wasm-training-kernels.js";
 import { activateWebGpu, probeWebGpu, SOFTWARE_NOTE, withDriverHint } from "./webgpu-runtime.js";
 
@@ -65,8 +67,73 @@ const NATIVE_PACKAGES = {
 
 const require = createRequire(import.meta.url);
 
+/** How the wasm backend runs once started: its thread count, and why not more when it fell back. */
+export interface WasmThreads {
+  readonly threads: number;
+  /** Why the threaded binary is not used (one line), when threads were wanted. */
+  readonly fallback?: string;
+}
+
+let wasmThreads: WasmThreads | undefined;
+
+/** The wasm backend's threads, once {@link selectRuntime} has started it; else undefined. */
+export function wasmThreadInfo(): WasmThreads | undefined {
+  return wasmThreads;
+}
+
+/** How long the threaded binary may take to start its pool before rsc falls back. */
+const THREADED_START_MS = 30_000;
+
+/**
+ * Starts the threaded wasm binary with `threads` threads (wasm-threads.ts); undefined on success,
+ * else why not (the caller then starts the single-threaded binary).
+ */
+async function startThreadedWasm(
+  wasm: typeof import("@tensorflow/tfjs-backend-wasm"),
+  threads: number,
+): Promise<string | undefined> {
+  env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+  wasm.setThreadsCount(threads);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const started = await withWorkerLoader(threads, () =>
+      Promise.race([
+        setBackend("wasm"),
+        new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), THREADED_START_MS);
+        }),
+      ]),
+    );
+    if (started === true) {
+      unrefWorkers((engine().backend as unknown as { wasm: unknown }).wasm);
+      wasmThreads = { threads: wasm.getThreadsCount() };
+      return undefined;
+    }
+    return started === "timeout"
+      ? `its thread pool did not start within ${THREADED_START_MS / 1000} s`
+      : "the threaded binary failed to initialise";
+  } catch (error) {
+    return `the threaded binary failed: ${(error as Error).message.split("\n")[0]}`;
+  } finally {
+    clearTimeout(timer);
+    env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  }
+}
+
+/** Options of {@link selectRuntime}. */
+export interface RuntimeOptions {
+  /**
+   * Threads of the wasm backend (XNNPACK's pool; at most {@link MAX_WASM_THREADS}); default: the
+   * available cores. 1: the single-threaded binary. Only the first start of wasm uses it.
+   */
+  readonly threads?: number;
+}
+
 /** Why a runtime cannot be used, or undefined once it is the active tfjs backend. */
-async function activate(runtime: RuntimeName): Promise<string | undefined> {
+async function activate(
+  runtime: RuntimeName,
+  options: RuntimeOptions,
+): Promise<string | undefined> {
   switch (runtime) {
     case "node-gpu":
     case "node": {
@@ -96,9 +163,10 @@ async function activate(runtime: RuntimeName): Promise<string | undefined> {
     }
     case "wasm": {
       let dist: string;
+      let wasm: typeof import("@tensorflow/tfjs-backend-wasm");
       try {
         dist = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
-        const wasm = (await import(
+        wasm = (await import(
           "@tensorflow/tfjs-backend-wasm"
         )) as typeof import("@tensorflow/tfjs-backend-wasm");
         // Local files only: the node build reads the .wasm with fs, given a path prefix.
@@ -107,13 +175,24 @@ async function activate(runtime: RuntimeName): Promise<string | undefined> {
       } catch (error) {
         return `@tensorflow/tfjs-backend-wasm failed to load: ${(error as Error).message.split("\n")[0]}`;
       }
+      // Threads are chosen once, when the backend first starts (tfjs cannot restart it).
+      let fallback: string | undefined;
+      if (wasmThreads === undefined) {
+        const wanted = Math.min(MAX_WASM_THREADS, options.threads ?? availableParallelism());
+        if (wanted > 1) {
+          const reason = await startThreadedWasm(wasm, wanted);
+          if (reason === undefined) return undefined;
+          fallback = reason;
+        }
+      }
       try {
-        return (await setBackend("wasm"))
-          ? undefined
-          : `the wasm backend failed to initialise (binaries in ${pathToFileURL(dist).href})`;
+        if (!(await setBackend("wasm")))
+          return `the wasm backend failed to initialise (binaries in ${pathToFileURL(dist).href})`;
       } catch (error) {
         return `the wasm backend failed to initialise: ${(error as Error).message.split("\n")[0]}`;
       }
+      wasmThreads ??= { threads: 1, ...(fallback === undefined ? {} : { fallback }) };
+      return undefined;
     }
     case "webgpu":
       return activateWebGpu();
@@ -142,6 +221,7 @@ export const AUTO_ORDER: readonly RuntimeName[] = ["node-gpu", "node", "webgpu",
  */
 export async function selectRuntime(
   preference: RuntimePreference = "auto",
+  options: RuntimeOptions = {},
 ): Promise<RuntimeChoice> {
   selected = true;
   // Production mode: no debug checks, and no "install tfjs-node" banner on stderr (the choice is
@@ -152,7 +232,7 @@ export async function selectRuntime(
     const gpu = preference === "webgpu" ? await probeWebGpu() : undefined;
     if (gpu !== undefined && "reason" in gpu)
       throw new RuntimeUnavailableError("webgpu", withDriverHint(gpu.reason));
-    const reason = await activate(preference);
+    const reason = await activate(preference, options);
     if (reason !== undefined) throw new RuntimeUnavailableError(preference, reason);
     const why = ["forced with --runtime"];
     if (gpu?.adapter.software) why.push(`the adapter is software: ${SOFTWARE_NOTE}`);
@@ -172,7 +252,7 @@ export async function selectRuntime(
       );
       continue;
     }
-    const reason = await activate(runtime);
+    const reason = await activate(runtime, options);
     if (reason === undefined) {
       return {
         runtime,

@@ -1,9 +1,13 @@
 /**
  * The tfjs wasm backend (4.22) has every forward kernel our ops need and most gradients, but not
- * `Conv2DBackpropFilter` (the kernel gradient of a convolution), so it cannot train a conv net.
- * This registers that kernel for wasm, composed of kernels wasm does have: the strided input
- * patches of each kernel tap are concatenated (im2col, in HWIO order) and multiplied by the output
- * gradient in ONE matrix product, which XNNPACK runs fast.
+ * `Conv2DBackpropFilter` (the kernel gradient of a convolution), so it cannot train a conv net,
+ * and its `Conv2DBackpropInput` is a naive loop. {@link registerWasmTrainingKernels} registers
+ * both as forward convolutions (wasm-conv-gradients.ts, what XNNPACK runs fast) and batch norm's
+ * gradient without tiling (wasm-batchnorm-gradient.ts).
+ *
+ * The earlier filter gradient stays here for comparison (`composite`): the strided input patches
+ * of each kernel tap concatenated (im2col, in HWIO order) and multiplied by the output gradient in
+ * one matrix product, whose transposed operand wasm runs as a scalar loop.
  *
  * Nor has wasm either gradient of a depthwise convolution (`DepthwiseConv2dNativeBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput`), which depthwise_conv2d and separable_conv2d need: both
@@ -14,11 +18,15 @@ import {
   backend_util,
   concat,
   engine,
+  type GradConfig,
   getKernel,
+  type KernelBackend,
+  type KernelConfig,
   matMul,
   mul,
   type NamedAttrMap,
   pad,
+  registerGradient,
   registerKernel,
   reshape,
   slice,
@@ -29,7 +37,15 @@ import {
   type Tensor4D,
   type TensorInfo,
   tidy,
+  unregisterKernel,
 } from "@tensorflow/tfjs-core";
+import { batchNormGradient, stockBatchNormGradient } from "./wasm-batchnorm-gradient.js";
+import {
+  type ConvGradAttrs,
+  conv2dBackpropFilterAsConv,
+  conv2dBackpropInputAsConv,
+} from "./wasm-conv-gradients.js";
+import { leadingReductionKernels } from "./wasm-reduce-kernels.js";
 
 interface BackpropFilterAttrs {
   strides: [number, number] | number;
@@ -244,54 +260,106 @@ function asTensor4D(t: TensorInfo): Tensor4D {
   return (t instanceof Tensor ? t : engine().makeTensorFromTensorInfo(t)) as Tensor4D;
 }
 
-/** Registers the composite kernels for wasm unless wasm already has them (a later tfjs might). */
-export function registerWasmTrainingKernels(): void {
-  if (getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm") === undefined) {
-    registerKernel({
-      kernelName: "DepthwiseConv2dNativeBackpropFilter",
-      backendName: "wasm",
-      kernelFunc: ({ inputs, attrs }) => {
-        const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-        return depthwiseBackpropFilterComposite(
-          asTensor4D(x),
-          asTensor4D(dy),
-          attrs as unknown as DepthwiseBackpropAttrs & {
-            filterShape: [number, number, number, number];
-          },
-        );
-      },
-    });
-  }
-  if (getKernel("DepthwiseConv2dNativeBackpropInput", "wasm") === undefined) {
-    registerKernel({
-      kernelName: "DepthwiseConv2dNativeBackpropInput",
-      backendName: "wasm",
-      kernelFunc: ({ inputs, attrs }) => {
-        const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-        return depthwiseBackpropInputComposite(
-          asTensor4D(dy),
-          asTensor4D(filter),
-          attrs as unknown as DepthwiseBackpropAttrs & {
-            inputShape: [number, number, number, number];
-          },
-        );
-      },
-    });
-  }
-  if (getKernel("Conv2DBackpropFilter", "wasm") !== undefined) return;
-  registerKernel({
+/** Which training kernels wasm runs: the fast ones, or the earlier composites (for benchmarks). */
+export type WasmTrainingKernels = "fast" | "composite";
+
+const stock: {
+  backpropInput?: KernelConfig;
+  sum?: KernelConfig;
+  mean?: KernelConfig;
+  batchNormGrad?: GradConfig;
+} = {};
+
+/** Registers `config` in place of any kernel of its name; set up now if its backend already runs. */
+function replaceKernel(config: KernelConfig): void {
+  if (getKernel(config.kernelName, config.backendName) !== undefined)
+    unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  // tfjs sets kernels up as their backend starts; one registered later is set up here.
+  const running = (engine() as unknown as { registry: Record<string, KernelBackend> }).registry[
+    config.backendName
+  ];
+  if (running !== undefined) config.setupFunc?.(running);
+}
+
+/**
+ * Registers wasm's training kernels. `fast` (the default): both conv2d gradients as forward convs
+ * (wasm-conv-gradients.ts; wasm's own naive Conv2DBackpropInput is replaced), Sum and Mean over
+ * leading axes in one pass (wasm-reduce-kernels.ts) and, while wasm is the active backend, batch
+ * norm's gradient by broadcasting (wasm-batchnorm-gradient.ts). `composite`: the filter gradient
+ * as one im2col product, wasm's own input gradient, Sum and Mean and tfjs's batch-norm gradient,
+ * as rsc trained before. The depthwise gradients are the composites in both.
+ */
+export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast"): void {
+  if (stock.batchNormGrad === undefined) stock.batchNormGrad = stockBatchNormGradient();
+  stock.backpropInput ??= getKernel("Conv2DBackpropInput", "wasm");
+  stock.sum ??= getKernel("Sum", "wasm");
+  stock.mean ??= getKernel("Mean", "wasm");
+  replaceKernel({
+    kernelName: "DepthwiseConv2dNativeBackpropFilter",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs }) => {
+      const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+      return depthwiseBackpropFilterComposite(
+        asTensor4D(x),
+        asTensor4D(dy),
+        attrs as unknown as DepthwiseBackpropAttrs & {
+          filterShape: [number, number, number, number];
+        },
+      );
+    },
+  });
+  replaceKernel({
+    kernelName: "DepthwiseConv2dNativeBackpropInput",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs }) => {
+      const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+      return depthwiseBackpropInputComposite(
+        asTensor4D(dy),
+        asTensor4D(filter),
+        attrs as unknown as DepthwiseBackpropAttrs & {
+          inputShape: [number, number, number, number];
+        },
+      );
+    },
+  });
+  const fast = kernels === "fast";
+  replaceKernel({
     kernelName: "Conv2DBackpropFilter",
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs }) => {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-      // Gradient functions pass Tensors; a bare TensorInfo is wrapped (sharing its data).
-      const asTensor = (t: TensorInfo) =>
-        (t instanceof Tensor ? t : engine().makeTensorFromTensorInfo(t)) as Tensor4D;
-      return conv2dBackpropFilterComposite(
-        asTensor(x),
-        asTensor(dy),
-        attrs as unknown as BackpropFilterAttrs & NamedAttrMap,
-      );
+      const a = attrs as unknown as BackpropFilterAttrs & NamedAttrMap;
+      return fast
+        ? conv2dBackpropFilterAsConv(asTensor4D(x), asTensor4D(dy), a)
+        : conv2dBackpropFilterComposite(asTensor4D(x), asTensor4D(dy), a);
     },
   });
+  if (fast) {
+    replaceKernel({
+      kernelName: "Conv2DBackpropInput",
+      backendName: "wasm",
+      kernelFunc: ({ inputs, attrs }) => {
+        const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+        return conv2dBackpropInputAsConv(
+          asTensor4D(dy),
+          asTensor4D(filter),
+          attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] },
+        );
+      },
+    });
+    if (stock.sum !== undefined && stock.mean !== undefined)
+      for (const config of leadingReductionKernels(stock.sum, stock.mean)) replaceKernel(config);
+    const tfjsGrad = stock.batchNormGrad.gradFunc;
+    const broadcasting = batchNormGradient(tfjsGrad);
+    registerGradient({
+      ...stock.batchNormGrad,
+      gradFunc: (dy, saved, attrs) =>
+        (engine().backendName === "wasm" ? broadcasting : tfjsGrad)(dy, saved, attrs),
+    });
+  } else {
+    for (const own of [stock.backpropInput, stock.sum, stock.mean])
+      if (own !== undefined) replaceKernel(own);
+    registerGradient(stock.batchNormGrad);
+  }
 }

@@ -23,6 +23,13 @@ export function registerEvaluate(program: Command): void {
     )
     .addOption(integerOption("--batch-size <n>", "examples per step", BATCH_RANGE, 32))
     .addOption(runtimeOption())
+    .addOption(
+      integerOption(
+        "--threads <n>",
+        "threads of the wasm runtime (default: one per available core; at most 8)",
+        { min: 1, max: 1024 },
+      ),
+    )
     .option(
       "--weights <path>",
       "evaluate with these trained weights (Keras .h5, .weights.h5, .keras, tfjs model.json) instead of the folder's",

@@ -48,7 +48,18 @@ export function registerTrain(program: Command): void {
         "-o, --out <dir>",
         "output folder for the trained model (default: build/<spec>-trained)",
       )
-      .addOption(runtimeOption()),
+      .addOption(runtimeOption())
+      .addOption(
+        integerOption(
+          "--threads <n>",
+          "threads of the wasm runtime (default: one per available core; at most 8)",
+          { min: 1, max: 1024 },
+        ),
+      )
+      .option(
+        "--profile <file>",
+        "profile one training step first (on a copy of the model) and write its slowest kernels as JSON",
+      ),
   ).action(
     action(async (spec: string, flags: TrainFlags) => {
       const { runTrain } = await import("../train/run-train.js");

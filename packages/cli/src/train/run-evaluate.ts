@@ -28,6 +28,8 @@ export interface EvaluateFlags {
   /** Examples per step. */
   readonly batchSize: number;
   readonly runtime: RuntimeFlag;
+  /** `--threads`: threads of the wasm runtime (default: the available cores). */
+  readonly threads?: number;
   /** `--weights`: evaluate with the weights of this model file instead of the folder's. */
   readonly weights?: string;
   readonly json?: boolean;
@@ -69,7 +71,10 @@ export async function runEvaluate(dir: string, flags: EvaluateFlags): Promise<nu
   const artifacts = readTrainedArtifacts(dir, "model file", { layersModel: true });
   const data = await readImageDataset(flags.data, flags.split);
 
-  await activateRuntime(flags.runtime, { quiet: out.json });
+  await activateRuntime(flags.runtime, {
+    quiet: out.json,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+  });
   const { tf, tfl } = await import("@rsc/backend-tfjs");
   const file = join(dir, "model.json");
   let model: Awaited<ReturnType<typeof tfl.models.modelFromJSON>>;

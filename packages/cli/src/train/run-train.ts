@@ -30,7 +30,7 @@ import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeDirAtomic } from "../fs-atomic.js";
 import { printable, printDiagnostics, printJson, say } from "../output.js";
-import { checkOutputDir } from "../output-checks.js";
+import { checkOutputDir, checkOutputFile } from "../output-checks.js";
 import { TRAIN_INPUT_SCALING } from "../provenance.js";
 import { RSC_VERSION } from "../version.js";
 import { trainDisplay } from "./progress.js";
@@ -52,6 +52,10 @@ export interface TrainFlags extends SpecFlags {
   readonly runtime: RuntimeFlag;
   /** `--weights`: initial weights from a model file (fine-tuning) instead of seeded ones. */
   readonly weights?: string;
+  /** `--threads`: threads of the wasm runtime (default: the available cores). */
+  readonly threads?: number;
+  /** `--profile`: write the kernels of one training step (on a copy of the model) to this file. */
+  readonly profile?: string;
 }
 
 /** Metrics of one finished epoch, as train-log.json records them. */
@@ -68,6 +72,8 @@ export interface EpochRecord {
   readonly valAccuracy?: number;
   /** Wall-clock time of the epoch in seconds (training + validation, not saving). */
   readonly seconds: number;
+  /** Median wall-clock time of one training step (batch), in milliseconds. */
+  readonly msPerStep: number;
 }
 
 /** train-log.json: how the model in the folder was made. */
@@ -84,6 +90,8 @@ export interface TrainLog {
   readonly initialWeights?: string;
   /** The tfjs runtime that trained (`wasm`, `cpu`, ...). */
   readonly runtime: string;
+  /** The wasm runtime's thread count (absent on other runtimes). */
+  readonly threads?: number;
   readonly data: {
     readonly file: string;
     /** sha256 (hex) of the data file. */
@@ -134,6 +142,14 @@ function permutation(n: number, seed: number, epoch: number): Int32Array {
   return order;
 }
 
+/** The median of `xs` (the mean of the middle two for an even count; NaN for none). */
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** Runs `rsc train`; returns the exit status. */
 export async function runTrain(spec: string, flags: TrainFlags): Promise<number> {
   const out = outputOptions(flags);
@@ -147,6 +163,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   // Never replaced: the spec, its imports, the data. Checked again before every epoch's save.
   const inputs = [spec, ...info.files, flags.data];
   checkOutputDir(outDir, inputs);
+  if (flags.profile !== undefined) checkOutputFile(flags.profile, inputs);
 
   // Initial weights: a model file's (read and checked before the data), or seeded.
   let initial: WeightMap | undefined;
@@ -169,9 +186,17 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   const trainCount = data.count - valCount;
   if (trainCount < 1) throw new CliError(`--val-split ${valSplit} leaves no training examples`);
 
-  const runtime = await activateRuntime(flags.runtime, { quiet: out.json });
-  const { tf, lowerGraph, saveArtifacts } = await import("@rsc/backend-tfjs");
-  const lowered = lowerGraph(graph, initial ?? initWeights(graph, seed));
+  const runtime = await activateRuntime(flags.runtime, {
+    quiet: out.json,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+  });
+  const { tf, lowerGraph, saveArtifacts, wasmThreadInfo } = await import("@rsc/backend-tfjs");
+  const wasm = runtime === "wasm" ? wasmThreadInfo() : undefined;
+  if (wasm?.fallback !== undefined && !out.json)
+    say(`wasm threads unavailable (${wasm.fallback}): training on 1 thread`);
+  const runsOn = `${runtime}${wasm === undefined ? "" : `, ${wasm.threads} thread${wasm.threads === 1 ? "" : "s"}`}`;
+  const startWeights = initial ?? initWeights(graph, seed);
+  const lowered = lowerGraph(graph, startWeights);
   if (lowered.model === undefined) {
     throw new CliError(
       "the model cannot be built with tfjs",
@@ -202,6 +227,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     seed,
     ...(flags.weights === undefined ? {} : { initialWeights: flags.weights }),
     runtime,
+    ...(wasm === undefined ? {} : { threads: wasm.threads }),
     data: {
       file: flags.data,
       sha256: createHash("sha256").update(readFileSync(flags.data)).digest("hex"),
@@ -217,7 +243,24 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       loss: "categorical_crossentropy",
     },
   };
+  if (flags.profile !== undefined) {
+    const { profileTrainingStep } = await import("./profile-step.js");
+    const n = Math.min(batchSize, trainCount);
+    const first = { x: tf.slice(xTrain, 0, n), y: tf.slice(yTrain, 0, n) };
+    await profileTrainingStep(graph, startWeights, first, {
+      file: flags.profile,
+      runtime: runsOn,
+      ...(wasm === undefined ? {} : { threads: wasm.threads }),
+      learningRate,
+      batchSize: n,
+      quiet: out.json,
+      inputs,
+    });
+    tf.dispose([first.x, first.y]);
+  }
+
   const records: EpochRecord[] = [];
+  const stepMs: number[] = [];
   const batches = Math.ceil(trainCount / batchSize);
   const display = out.json ? undefined : await trainDisplay(process.stderr);
   const forgetDisplay = display === undefined ? undefined : onTerminalRestore(() => display.stop());
@@ -228,6 +271,8 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     const y = tf.gather(yTrain, order);
     order.dispose();
     const started = performance.now();
+    const epochSteps: number[] = [];
+    let stepStarted = started;
     display?.startEpoch(epoch, epochs, batches);
     const history = await model.fit(x, y, {
       epochs: 1,
@@ -236,7 +281,11 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       verbose: 0,
       ...(validation === undefined ? {} : { validationData: validation }),
       callbacks: {
+        onBatchBegin: async () => {
+          stepStarted = performance.now();
+        },
         onBatchEnd: async (batch, logs) => {
+          epochSteps.push(performance.now() - stepStarted);
           display?.step(batch + 1, { loss: logs?.["loss"], accuracy: logs?.["acc"] });
         },
       },
@@ -254,7 +303,9 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
       ...(valLoss === undefined ? {} : { valLoss }),
       ...(valAccuracy === undefined ? {} : { valAccuracy }),
       seconds: (performance.now() - started) / 1000,
+      msPerStep: Number(median(epochSteps).toFixed(1)),
     };
+    stepMs.push(...epochSteps);
     records.push(record);
     display?.endEpoch({
       loss: record.loss,
@@ -287,14 +338,18 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   }
   forgetDisplay?.();
   model.dispose();
+  const msPerStep = Number(median(stepMs).toFixed(1));
   if (out.json) {
     printJson({
       command: "train",
       ok: true,
       diagnostics,
-      result: { outDir, ...log, epochs: records },
+      result: { outDir, ...log, msPerStep, epochs: records },
     });
   } else {
+    say(
+      `trained on ${runsOn}: ${msPerStep.toFixed(0)} ms/step (median of ${stepMs.length} step${stepMs.length === 1 ? "" : "s"}, batch ${batchSize})`,
+    );
     say(
       `saved the trained model (${epochs} epoch${epochs === 1 ? "" : "s"}) to ${printable(outDir)}`,
     );

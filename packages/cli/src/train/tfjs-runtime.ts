@@ -20,11 +20,17 @@ export type RuntimeFlag = (typeof RUNTIME_CHOICES)[number];
  */
 export async function activateRuntime(
   preference: RuntimeFlag,
-  { quiet = false }: { readonly quiet?: boolean } = {},
+  {
+    quiet = false,
+    threads,
+  }: {
+    readonly quiet?: boolean /** wasm's threads (`--threads`). */;
+    readonly threads?: number;
+  } = {},
 ): Promise<string> {
   const { selectRuntime, RuntimeUnavailableError } = await import("@rsc/backend-tfjs");
   try {
-    const choice = await selectRuntime(preference);
+    const choice = await selectRuntime(preference, threads === undefined ? {} : { threads });
     if (!quiet) say(choice.message);
     return choice.runtime;
   } catch (error) {

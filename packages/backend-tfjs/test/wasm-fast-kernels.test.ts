@@ -1,0 +1,255 @@
+/**
+ * wasm's fast training kernels (wasm-conv-gradients.ts, wasm-batchnorm-gradient.ts,
+ * wasm-reduce-kernels.ts) against the
+ * cpu backend's own kernels and tfjs's own gradient, on seeded random cases: odd sizes, strides
+ * 1, 2 and (2, 1), 'same' with odd and even inputs, 'valid', explicit and numeric padding, 1x1
+ * kernels. The wasm result must match the cpu one within 1e-5 of the largest value, in shape
+ * and in every element; the profile must show the kernels that make them fast were used.
+ */
+import { describe, expect, it } from "vitest";
+import { selectRuntime, tf } from "../src/index.js";
+
+type Pad = "same" | "valid" | number | [[0, 0], [number, number], [number, number], [0, 0]];
+type Case = [
+  name: string,
+  x: [number, number, number, number],
+  k: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+];
+
+const CASES: Case[] = [
+  ["3x3 same stride 1 (odd input)", [2, 7, 5, 3], [3, 3, 3, 4], 1, "same"],
+  ["3x3 same stride 2 (odd input)", [2, 7, 7, 3], [3, 3, 3, 4], 2, "same"],
+  ["3x3 same stride 2 (even input)", [3, 8, 6, 2], [3, 3, 2, 5], 2, "same"],
+  ["2x2 same stride 1 (even kernel)", [2, 6, 5, 3], [2, 2, 3, 4], 1, "same"],
+  ["4x4 same stride 2 (even kernel, odd input)", [2, 9, 7, 3], [4, 4, 3, 2], 2, "same"],
+  ["7x7 valid stride 2", [1, 13, 12, 2], [7, 7, 2, 3], 2, "valid"],
+  ["3x2 valid strides (2, 1)", [2, 9, 8, 3], [3, 2, 3, 4], [2, 1], "valid"],
+  ["3x3 valid stride 3 (input not a multiple)", [2, 11, 10, 2], [3, 3, 2, 3], 3, "valid"],
+  [
+    "3x3 explicit padding (2,0)/(1,3) stride 2",
+    [2, 7, 6, 3],
+    [3, 3, 3, 2],
+    2,
+    [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ],
+  ],
+  ["5x5 numeric padding 1 stride 1", [1, 8, 7, 2], [5, 5, 2, 3], 1, 1],
+  ["1x1 valid stride 1", [2, 5, 5, 4], [1, 1, 4, 5], 1, "valid"],
+  [
+    "1x1 explicit padding (0,1)/(2,0) stride 1",
+    [2, 4, 5, 3],
+    [1, 1, 3, 4],
+    1,
+    [
+      [0, 0],
+      [0, 1],
+      [2, 0],
+      [0, 0],
+    ],
+  ],
+  ["1x1 valid stride 2 (odd input)", [2, 7, 5, 4], [1, 1, 4, 5], 2, "valid"],
+  ["1x1 same stride 2 (even input)", [2, 6, 8, 3], [1, 1, 3, 2], 2, "same"],
+  [
+    "1x1 explicit padding (1,1)/(0,2) stride 2",
+    [2, 5, 6, 3],
+    [1, 1, 3, 4],
+    2,
+    [
+      [0, 0],
+      [1, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  ],
+];
+
+type Data = { values: Float32Array; shape: number[] };
+
+async function read(t: tf.Tensor): Promise<Data> {
+  return { values: (await t.data()) as Float32Array, shape: t.shape };
+}
+
+/** Same shape; every element within 1e-5 of the largest magnitude of `expected`. */
+function expectClose(actual: Data, expected: Data) {
+  expect(actual.shape).toEqual(expected.shape);
+  const scale = Math.max(1e-30, ...Array.from(expected.values, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < expected.values.length; i++)
+    worst = Math.max(worst, Math.abs(actual.values[i]! - expected.values[i]!) / scale);
+  expect(worst).toBeLessThan(1e-5);
+}
+
+/** Both conv2d gradient kernels of one case, run directly on the active backend. */
+async function convGrads(c: Case, x: Float32Array, k: Float32Array, dy: Float32Array) {
+  const [, xs, ks, strides, pad] = c;
+  const xt = tf.tensor4d(x, xs);
+  const kt = tf.tensor4d(k, ks);
+  const yShape = tf.conv2d(xt, kt, strides, pad as "same").shape;
+  const dyt = tf.tensor4d(dy, yShape);
+  const attrs = { strides, pad, dataFormat: "NHWC", dimRoundingMode: undefined };
+  const filter = tf.engine().runKernel("Conv2DBackpropFilter", { x: xt, dy: dyt }, {
+    ...attrs,
+    filterShape: ks,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const input = tf.engine().runKernel("Conv2DBackpropInput", { dy: dyt, filter: kt }, {
+    ...attrs,
+    inputShape: xs,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const out = { filter: await read(filter), input: await read(input) };
+  tf.dispose([xt, kt, dyt, filter, input]);
+  return out;
+}
+
+function seeded(shape: number[], seed: number): Float32Array {
+  return tf.tidy(() => tf.randomNormal(shape, 0, 1, "float32", seed).dataSync() as Float32Array);
+}
+
+describe("wasm conv2d gradients as forward convs", () => {
+  it.each(CASES)("match the cpu kernels: %s", async (...c) => {
+    await selectRuntime("cpu");
+    const [, xs, ks, strides, pad] = c;
+    const yShape = tf.tidy(
+      () => tf.conv2d(tf.zeros(xs), tf.zeros(ks), strides, pad as "same").shape,
+    );
+    const x = seeded(xs, 1);
+    const k = seeded(ks, 2);
+    const dy = seeded(yShape, 3);
+    const expected = await convGrads(c, x, k, dy);
+    await selectRuntime("wasm");
+    const actual = await convGrads(c, x, k, dy);
+    expectClose(actual.filter, expected.filter);
+    expectClose(actual.input, expected.input);
+  });
+
+  it("run as XNNPACK convolutions and products, not wasm's naive input-gradient loop", async () => {
+    await selectRuntime("wasm");
+    const x = tf.randomNormal([2, 9, 9, 8], 0, 1, "float32", 1) as tf.Tensor4D;
+    const k = tf.variable(tf.randomNormal([3, 3, 8, 8], 0, 1, "float32", 2));
+    const xv = tf.variable(x);
+    const profile = await tf.profile(() =>
+      tf.variableGrads(
+        () =>
+          tf.sum(tf.conv2d(xv as tf.Variable<tf.Rank.R4>, k as tf.Variable<tf.Rank.R4>, 2, "same")),
+        [xv, k],
+      ),
+    );
+    const names = profile.kernels.map((kk) => kk.name);
+    // The gradient kernels themselves run, and within them forward convs.
+    expect(names).toContain("Conv2DBackpropInput");
+    expect(names).toContain("Conv2DBackpropFilter");
+    expect(names.filter((n) => n === "Conv2D").length).toBeGreaterThanOrEqual(3);
+    tf.dispose([x, k, xv]);
+  });
+});
+
+/** Gradients of sum(batchNorm(x, mean, variance, offset, scale) * w) for all five inputs. */
+async function batchNormGrads(
+  data: Record<"x" | "mean" | "variance" | "offset" | "scale" | "w", Data>,
+) {
+  const t = Object.fromEntries(
+    Object.entries(data).map(([k, d]) => [k, tf.tensor(d.values, d.shape)]),
+  ) as Record<keyof typeof data, tf.Tensor>;
+  const f = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+    tf.sum(tf.mul(tf.batchNorm(x, m, v, o, s, 1e-3), t.w));
+  const grads = tf.grads(f)([t.x, t.mean, t.variance, t.offset, t.scale]);
+  const out = await Promise.all(grads.map(read));
+  tf.dispose([...grads, ...Object.values(t)]);
+  return out;
+}
+
+describe("wasm batch-norm gradient by broadcasting", () => {
+  it.each([
+    ["rank 4, odd sizes", [3, 5, 7, 6]],
+    ["rank 2 (after a dense layer)", [9, 5]],
+  ])("matches tfjs's gradient on the cpu backend: %s", async (_name, xs) => {
+    await selectRuntime("cpu");
+    const c = xs.at(-1)!;
+    const data = {
+      x: { values: seeded(xs, 1), shape: xs },
+      mean: { values: seeded([c], 2), shape: [c] },
+      variance: {
+        values: Float32Array.from(seeded([c], 3), (v) => v * v + 0.1),
+        shape: [c],
+      },
+      offset: { values: seeded([c], 4), shape: [c] },
+      scale: { values: seeded([c], 5), shape: [c] },
+      w: { values: seeded(xs, 6), shape: xs },
+    };
+    const expected = await batchNormGrads(data);
+    await selectRuntime("wasm");
+    const actual = await batchNormGrads(data);
+    for (let i = 0; i < expected.length; i++) expectClose(actual[i]!, expected[i]!);
+  });
+
+  it("runs no Tile on wasm", async () => {
+    await selectRuntime("wasm");
+    const x = tf.variable(tf.randomNormal([4, 6, 6, 8], 0, 1, "float32", 1));
+    const scale = tf.variable(tf.ones([8]));
+    const offset = tf.variable(tf.zeros([8]));
+    const profile = await tf.profile(() =>
+      tf.variableGrads(() => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.sum(tf.square(tf.batchNorm(x, mean, variance, offset, scale, 1e-3)));
+      }, [x, scale, offset]),
+    );
+    const names = profile.kernels.map((k) => k.name);
+    expect(names).toContain("FusedBatchNorm");
+    expect(names).not.toContain("Tile");
+    tf.dispose([x, scale, offset]);
+  });
+});
+
+describe("wasm Sum and Mean over leading axes", () => {
+  it.each([
+    ["Sum", [0, 1, 2], false, [3, 5, 7, 6]],
+    ["Sum", [2, 0, 1], true, [3, 5, 7, 6]],
+    ["Mean", [0, 1, 2], false, [4, 3, 5, 9]],
+    ["Mean", [0], true, [7, 5]],
+    ["Sum", [0, 1], false, [2, 3, 4]],
+    ["Sum", [1, 2], false, [3, 5, 7, 6]], // not leading: wasm's own kernel
+    ["Mean", [3], true, [3, 5, 7, 6]], // innermost: wasm's own kernel
+    ["Sum", [0, 1, 2, 3], false, [3, 5, 7, 6]], // every axis: wasm's own kernel
+  ] as const)(
+    "%s over %j (keepDims %s) of %j matches the cpu backend",
+    async (op, axes, keepDims, shape) => {
+      const run = async () => {
+        const x = tf.tensor(seeded([...shape], 9), [...shape]);
+        const y = op === "Sum" ? tf.sum(x, [...axes], keepDims) : tf.mean(x, [...axes], keepDims);
+        const out = await read(y);
+        tf.dispose([x, y]);
+        return out;
+      };
+      await selectRuntime("cpu");
+      const expected = await run();
+      await selectRuntime("wasm");
+      expectClose(await run(), expected);
+    },
+  );
+
+  it("accumulates in double precision (the one-pass kernel, not wasm's float32 one)", async () => {
+    await selectRuntime("wasm");
+    // 2^24 + 1 rounds to 2^24 in float32: a float32 running sum loses every 1 after the first
+    // value, and ends at 0 after the last; a double one ends at the exact count.
+    const ones = 1000;
+    const column = [2 ** 24, ...Array.from({ length: ones }, () => 1), -(2 ** 24)];
+    const x = tf.tensor(column, [column.length, 1]);
+    const y = tf.sum(x, 0);
+    expect(Array.from(await y.data())).toEqual([ones]);
+    tf.dispose([x, y]);
+  });
+
+  it("sums int32 with wasm's own kernel", async () => {
+    await selectRuntime("wasm");
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [3, 2], "int32");
+    const y = tf.sum(x, 0);
+    expect(y.dtype).toBe("int32");
+    expect(Array.from(await y.data())).toEqual([9, 12]);
+    tf.dispose([x, y]);
+  });
+});
