@@ -57,10 +57,15 @@ const gpu = await webgpuForTests();
 const cuda = cudaProvider().installed;
 
 describe("session options", () => {
-  it("name the provider alone, optimise fully, keep onnxruntime's log to fatal errors", () => {
+  it("name the provider alone (WebGPU in the NCHW layout), optimise fully, keep onnxruntime's log to fatal errors", () => {
+    const provider = {
+      cpu: "cpu",
+      cuda: "cuda",
+      webgpu: { name: "webgpu", preferredLayout: "NCHW" },
+    };
     for (const ep of ["cpu", "cuda", "webgpu"] as const)
       expect(sessionOptions(ep)).toEqual({
-        executionProviders: [ep],
+        executionProviders: [provider[ep]],
         graphOptimizationLevel: "all",
         logSeverityLevel: 4,
       });

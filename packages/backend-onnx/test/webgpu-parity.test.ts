@@ -10,7 +10,7 @@
  *
  * Runs on the adapter `webgpuForTests()` finds (lavapipe in CI, which sets RSC_REQUIRE_WEBGPU=1);
  * the title says SKIPPED and why where there is none. On lavapipe (2 shared cores) the file takes
- * 85-125 s alone and 165 s beside the rest of the suite, most of it compiling shaders on each
+ * 85-125 s alone and 165 s beside the rest of the suite (measured with the NHWC layout; NCHW adds some), most of it compiling shaders on each
  * spec's first run: UNet at 256x256 alone 40-65 s, VGG16 25-30 s; onnxruntime caches shaders
  * within the process, so later specs reuse them.
  */
@@ -32,7 +32,7 @@ import { webgpuForTests } from "@rsc/test-support";
 import type * as Ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { emitOnnxModel } from "../src/index.js";
-import { type ExecutionProvider, ort, sessionOptions } from "../src/runtime.js";
+import { ort, sessionOptions } from "../src/runtime.js";
 import { randomBatch } from "./helpers.js";
 
 const specs = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "specs");
@@ -41,27 +41,13 @@ const ortVersion = (
   createRequire(import.meta.url)("onnxruntime-node/package.json") as { version: string }
 ).version;
 
-/**
- * Specs onnxruntime's WebGPU provider gets wrong, as measured on a software adapter (lavapipe)
- * with onnxruntime-node 1.30.0: expected to fail there (`it.fails`, so a fixed onnxruntime shows
- * as a failure, to remove the entry); other versions and real GPUs run them as ordinary parity
- * tests.
- */
-const KNOWN_WRONG: Readonly<Record<string, { readonly version: string; readonly why: string }>> = {
-  "tiny-branches.yaml": {
-    version: "1.30.0",
-    why: "its Conv over 6 input channels is wrong on WebGPU (see the Conv test below)",
-  },
-};
-
 const gpu = await webgpuForTests();
 if (gpu.adapter && !gpu.adapter.software) hideSoftwareVulkanDrivers(process.env);
 
-/** The known-wrong entry of `file` that applies to this onnxruntime and adapter. */
-function knownWrong(file: string) {
-  const entry = KNOWN_WRONG[file];
-  return entry?.version === ortVersion && gpu.adapter?.software ? entry : undefined;
-}
+/** onnxruntime's default WebGPU layout (NHWC) is wrong over these Conv input channel counts. */
+const NHWC_WRONG_CHANNELS = [6, 9, 18, 30];
+/** True where the NHWC defect is pinned: onnxruntime-node 1.30.0 on a software adapter. */
+const nhwcDefectPinned = ortVersion === "1.30.0" && gpu.adapter?.software === true;
 
 /** The spec's initial weights, biases and BatchNorm parameters redrawn (see the file's comment). */
 function parityWeights(graph: Graph, seed: number): Map<string, Float32Array> {
@@ -102,10 +88,10 @@ function modelAndFeeds(
 /** Every output of one run of `bytes` on `ep`. */
 async function outputs(
   bytes: Uint8Array,
-  ep: ExecutionProvider,
+  options: Ort.InferenceSession.SessionOptions,
   feeds: Ort.InferenceSession.FeedsType,
 ): Promise<Record<string, Float32Array>> {
-  const session = await ort().InferenceSession.create(bytes, sessionOptions(ep));
+  const session = await ort().InferenceSession.create(bytes, options);
   try {
     const result = await session.run(feeds);
     return Object.fromEntries(
@@ -132,10 +118,15 @@ function compare(a: Float32Array, b: Float32Array) {
 }
 
 /** Runs a model on both providers and asserts the bounds of the file's comment on every output. */
-async function expectParity(label: string, graph: Graph, seed: number): Promise<void> {
+async function expectParity(
+  label: string,
+  graph: Graph,
+  seed: number,
+  webgpuOptions: Ort.InferenceSession.SessionOptions = sessionOptions("webgpu"),
+): Promise<void> {
   const { bytes, feeds } = modelAndFeeds(graph, seed);
-  const cpu = await outputs(bytes, "cpu", feeds);
-  const webgpu = await outputs(bytes, "webgpu", feeds);
+  const cpu = await outputs(bytes, sessionOptions("cpu"), feeds);
+  const webgpu = await outputs(bytes, webgpuOptions, feeds);
   expect(Object.keys(webgpu).sort()).toEqual(Object.keys(cpu).sort());
   for (const [name, expected] of Object.entries(cpu)) {
     const got = webgpu[name]!;
@@ -156,19 +147,16 @@ describe.runIf(gpu.adapter)(`onnxruntime WebGPU vs CPU, every spec: ${gpu.title}
   });
 
   for (const file of files) {
-    const known = knownWrong(file);
-    const test = known ? it.fails : it;
-    const title = known
-      ? `${file} (KNOWN WRONG on onnxruntime-node ${ortVersion}: ${known.why})`
-      : file;
-    test(title, { timeout: 120_000 }, async () => {
+    it(file, { timeout: 120_000 }, async () => {
       const { graph, info } = compileFile(join(specs, file));
       if (graph === undefined || info === undefined) throw new Error(`${file} does not compile`);
       await expectParity(file, graph, info.seed);
     });
   }
 
-  it(`pins tiny-branches' mismatch on onnxruntime's WebGPU Conv: wrong over 6 input channels (known on a software adapter with onnxruntime-node 1.30.0), right over 5, 7, 8`, async () => {
+  it(`pins onnxruntime's NHWC WebGPU Conv defect (wrong over ${NHWC_WRONG_CHANNELS.join(", ")} input channels on onnxruntime-node 1.30.0, software adapter) that rsc's NCHW layout avoids`, {
+    timeout: 60_000,
+  }, async () => {
     const conv = (channels: number) => {
       const { graph } = compileSource(
         `rsc: 1\nname: conv${channels}\nseed: 7\ninput: { shape: [15, 15, ${channels}] }\nlayers:\n  - conv2d: { filters: 4, kernel_size: 3, strides: 2 }\n`,
@@ -177,11 +165,15 @@ describe.runIf(gpu.adapter)(`onnxruntime WebGPU vs CPU, every spec: ${gpu.title}
       if (graph === undefined) throw new Error("the Conv spec does not compile");
       return graph;
     };
-    for (const channels of [5, 7, 8])
-      await expectParity(`conv over ${channels}`, conv(channels), 7);
-    const six = expectParity("conv over 6", conv(6), 7);
-    if (knownWrong("tiny-branches.yaml"))
-      await expect(six).rejects.toThrow(/expected .* to be less than or equal to/);
-    else await six;
+    const nhwc = { ...sessionOptions("webgpu"), executionProviders: ["webgpu"] };
+    for (const channels of [3, 5, 8, 12, ...NHWC_WRONG_CHANNELS]) {
+      // rsc's sessions (WEBGPU_LAYOUT, NCHW): right for every channel count.
+      await expectParity(`conv over ${channels} (NCHW)`, conv(channels), 7);
+      const defaultLayout = expectParity(`conv over ${channels} (NHWC)`, conv(channels), 7, nhwc);
+      // When this fails, onnxruntime fixed NHWC: WEBGPU_LAYOUT can go back to its default.
+      if (nhwcDefectPinned && NHWC_WRONG_CHANNELS.includes(channels))
+        await expect(defaultLayout).rejects.toThrow(/expected .* to be less than or equal to/);
+      else await defaultLayout;
+    }
   });
 });

@@ -122,7 +122,7 @@ describe.runIf(gpu.adapter)(`rsc run on WebGPU: ${gpu.title}`, () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
       expect(rscLines(r.stderr).at(-1)).toMatch(
-        /^rsc: error: --ep webgpu: onnxruntime's WebGPU provider failed during the run on .+: Non-zero status code returned while running Conv node\..*; --ep cpu runs on the CPU$/,
+        /^rsc: error: --ep webgpu: onnxruntime's WebGPU provider failed during the run on .+: Non-zero status code returned while running (Fused)?Conv node\..*; --ep cpu runs on the CPU$/,
       );
       expect(r.stderr).not.toContain("[E:onnxruntime");
     },
