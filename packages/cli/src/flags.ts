@@ -123,6 +123,15 @@ export function choiceOption<T extends string>(
   return fallback === undefined ? option : option.default(fallback);
 }
 
+/** `--threads <n>`: the wasm runtime's thread count, for `rsc train` and `rsc evaluate`. */
+export function threadsOption(): Option {
+  return integerOption(
+    "--threads <n>",
+    "threads of the wasm runtime (default: one per available core; at most 8)",
+    { min: 1, max: 1024 },
+  );
+}
+
 /** `--runtime <name>`: the tfjs runtime of `rsc train` and `rsc evaluate`, `auto` by default. */
 export function runtimeOption(): Option {
   return choiceOption(

@@ -6,7 +6,13 @@
 import type { Command } from "commander";
 import { action } from "../command-kit.js";
 import { DATA_SPLITS } from "../data-h5.js";
-import { BATCH_RANGE, choiceOption, integerOption, runtimeOption } from "../flags.js";
+import {
+  BATCH_RANGE,
+  choiceOption,
+  integerOption,
+  runtimeOption,
+  threadsOption,
+} from "../flags.js";
 import type { EvaluateFlags } from "../train/run-evaluate.js";
 
 /** Registers `rsc evaluate`. */
@@ -23,13 +29,7 @@ export function registerEvaluate(program: Command): void {
     )
     .addOption(integerOption("--batch-size <n>", "examples per step", BATCH_RANGE, 32))
     .addOption(runtimeOption())
-    .addOption(
-      integerOption(
-        "--threads <n>",
-        "threads of the wasm runtime (default: one per available core; at most 8)",
-        { min: 1, max: 1024 },
-      ),
-    )
+    .addOption(threadsOption())
     .option(
       "--weights <path>",
       "evaluate with these trained weights (Keras .h5, .weights.h5, .keras, tfjs model.json) instead of the folder's",

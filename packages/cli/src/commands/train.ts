@@ -5,7 +5,14 @@
  */
 import type { Command } from "commander";
 import { action, withSpecFlags } from "../command-kit.js";
-import { BATCH_RANGE, integerOption, numberOption, runtimeOption, seedOption } from "../flags.js";
+import {
+  BATCH_RANGE,
+  integerOption,
+  numberOption,
+  runtimeOption,
+  seedOption,
+  threadsOption,
+} from "../flags.js";
 import type { TrainFlags } from "../train/run-train.js";
 
 /** Registers `rsc train`. */
@@ -49,13 +56,7 @@ export function registerTrain(program: Command): void {
         "output folder for the trained model (default: build/<spec>-trained)",
       )
       .addOption(runtimeOption())
-      .addOption(
-        integerOption(
-          "--threads <n>",
-          "threads of the wasm runtime (default: one per available core; at most 8)",
-          { min: 1, max: 1024 },
-        ),
-      )
+      .addOption(threadsOption())
       .option(
         "--profile <file>",
         "profile one training step first (on a copy of the model) and write its slowest kernels as JSON",

@@ -24,7 +24,8 @@ export async function activateRuntime(
     quiet = false,
     threads,
   }: {
-    readonly quiet?: boolean /** wasm's threads (`--threads`). */;
+    readonly quiet?: boolean;
+    /** wasm's threads (`--threads`). */
     readonly threads?: number;
   } = {},
 ): Promise<string> {
