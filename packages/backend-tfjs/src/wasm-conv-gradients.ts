@@ -83,8 +83,11 @@ function window(t: Tensor4D, top: number, left: number, rows: number, cols: numb
   ]);
 }
 
-/** Inserts `sh - 1` zero rows after every row and `sw - 1` zero columns after every column. */
-function spread(t: Tensor4D, sh: number, sw: number): Tensor4D {
+/**
+ * Inserts `sh - 1` zero rows after every row and `sw - 1` zero columns after every column (a
+ * gradient at stride spacing): [n, h, 1, w, 1, c] padded to [n, h, sh, w, sw, c], flattened.
+ */
+export function spread(t: Tensor4D, sh: number, sw: number): Tensor4D {
   if (sh === 1 && sw === 1) return t;
   const [n, h, w, c] = t.shape;
   return reshape(

@@ -44,6 +44,7 @@ import {
   type ConvGradAttrs,
   conv2dBackpropFilterAsConv,
   conv2dBackpropInputAsConv,
+  spread,
 } from "./wasm-conv-gradients.js";
 import { leadingReductionKernels } from "./wasm-reduce-kernels.js";
 
@@ -223,23 +224,12 @@ export function depthwiseBackpropInputComposite(
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const tap = reshape(slice(filter, [i, j, 0, 0], [1, 1, c, m]), [1, 1, 1, c, m]);
-        const g = sum(mul(dy5, tap), 4); // [n, oh, ow, c]
-        // Spread to stride spacing: [n, oh, 1, ow, 1, c] -> [n, oh, sh, ow, sw, c] -> [n, oh*sh, ow*sw, c].
-        const spread = reshape(
-          pad(reshape(g, [n, oh, 1, ow, 1, c]), [
-            [0, 0],
-            [0, 0],
-            [0, sh - 1],
-            [0, 0],
-            [0, sw - 1],
-            [0, 0],
-          ]),
-          [n, oh * sh, ow * sw, c],
-        );
+        const g = sum(mul(dy5, tap), 4) as Tensor4D; // [n, oh, ow, c]
+        const spaced = spread(g, sh, sw); // [n, oh*sh, ow*sw, c]
         // Rows past the padded input are zeros of the spreading; cut them, then place at (i, j).
         const rows = Math.min(oh * sh, ph - i);
         const cols = Math.min(ow * sw, pw - j);
-        const cut = slice(spread, [0, 0, 0, 0], [n, rows, cols, c]);
+        const cut = slice(spaced, [0, 0, 0, 0], [n, rows, cols, c]);
         parts.push(
           pad(cut, [
             [0, 0],
