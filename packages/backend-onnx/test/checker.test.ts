@@ -2,7 +2,6 @@
  * The emitted models pass `onnx.checker.check_model(full_check=True)` (strict shape inference
  * against our value_info) from Debian's python3-onnx. Skipped, saying so, where it is missing.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -10,34 +9,15 @@ import { fileURLToPath } from "node:url";
 import { compileFile, graphParamCounts, initWeights } from "@rsc/compiler";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitOnnxModel } from "../src/index.js";
+import { checkerTitle, checkModels, onnxVersion } from "./onnx-checker.js";
 
-const python = "/usr/bin/python3";
-const probe = spawnSync(python, ["-c", "import onnx; print(onnx.__version__)"], {
-  encoding: "utf8",
-});
-const available = probe.status === 0;
 const specs = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "specs");
 const tmp = mkdtempSync(join(tmpdir(), "rsc-onnx-checker-"));
 /** Every spec up to this size is checked (VGG16 and ResNet-101, over it, are left out to keep CI fast). */
 const CHECK_LIMIT = 40_000_000;
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs the checker on model files; returns its stdout/stderr and status. */
-function check(paths: readonly string[]) {
-  const script = [
-    "import sys, onnx",
-    "for p in sys.argv[1:]:",
-    "    onnx.checker.check_model(p, full_check=True)",
-    "    print('ok', p)",
-  ].join("\n");
-  return spawnSync(python, ["-c", script, ...paths], { encoding: "utf8" });
-}
-
-const title = available
-  ? `onnx.checker full_check (python3-onnx ${probe.stdout.trim()})`
-  : "onnx.checker full_check (SKIPPED: /usr/bin/python3 has no onnx module; apt-get install python3-onnx)";
-
-describe.skipIf(!available)(title, () => {
+describe.skipIf(onnxVersion === undefined)(checkerTitle(), () => {
   it("accepts every spec's model, one of them with external data", { timeout: 240_000 }, () => {
     const paths: string[] = [];
     const names = readdirSync(specs)
@@ -60,7 +40,7 @@ describe.skipIf(!available)(title, () => {
         writeFileSync(join(tmp, result.externalData.name), result.externalData.bytes());
       paths.push(path);
     }
-    const run = check(paths);
+    const run = checkModels(paths);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout.trim().split("\n")).toHaveLength(paths.length);
@@ -71,6 +51,6 @@ describe.skipIf(!available)(title, () => {
     const { graph } = compileFile(join(specs, "tiny-cnn.yaml"));
     const bytes = emitOnnxModel(graph!, initWeights(graph!, 0)).model!.bytes();
     writeFileSync(path, bytes.subarray(0, bytes.length - 100));
-    expect(check([path]).status).not.toBe(0);
+    expect(checkModels([path]).status).not.toBe(0);
   });
 });

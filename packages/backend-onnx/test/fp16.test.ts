@@ -17,6 +17,7 @@ import { FLOAT16_MAX, float16Bits, float16Value, toFloat16 } from "../src/float1
 import { dumpModel, type EmitOptions, emitOnnxModel, type OnnxTypes, onnx } from "../src/index.js";
 import { ort } from "../src/runtime.js";
 import { randomBatch, randomWeights } from "./helpers.js";
+import { checkerTitle, checkModels, onnxVersion } from "./onnx-checker.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const specs = join(here, "..", "..", "..", "specs");
@@ -448,16 +449,7 @@ describe("fp16 agrees with fp32 on the CPU (onnxruntime-node, batch 1)", () => {
   });
 });
 
-const python = "/usr/bin/python3";
-const onnxProbe = spawnSync(python, ["-c", "import onnx; print(onnx.__version__)"], {
-  encoding: "utf8",
-});
-const checkerTitle =
-  onnxProbe.status === 0
-    ? `onnx.checker full_check of float16 models (python3-onnx ${onnxProbe.stdout.trim()})`
-    : "onnx.checker full_check of float16 models (SKIPPED: /usr/bin/python3 has no onnx module; apt-get install python3-onnx)";
-
-describe.skipIf(onnxProbe.status !== 0)(checkerTitle, () => {
+describe.skipIf(onnxVersion === undefined)(checkerTitle(" of float16 models"), () => {
   it("accepts float16 models with float32 and float16 edges", { timeout: 240_000 }, () => {
     const paths: string[] = [];
     const models: [string, string, EmitOptions][] = [
@@ -478,13 +470,7 @@ describe.skipIf(onnxProbe.status !== 0)(checkerTitle, () => {
       writeFileSync(path, emitOnnxModel(graph, initWeights(graph, 0), options).model!.bytes());
       paths.push(path);
     }
-    const script = [
-      "import sys, onnx",
-      "for p in sys.argv[1:]:",
-      "    onnx.checker.check_model(p, full_check=True)",
-      "    print('ok', p)",
-    ].join("\n");
-    const r = spawnSync(python, ["-c", script, ...paths], { encoding: "utf8" });
+    const r = checkModels(paths);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split("\n")).toHaveLength(paths.length);
@@ -498,12 +484,7 @@ describe.skipIf(onnxProbe.status !== 0)(checkerTitle, () => {
     for (const v of model.graph!.valueInfo!) v.type!.tensorType!.elemType = FLOAT;
     const path = join(tmp, "mislabelled.onnx");
     writeFileSync(path, onnx.ModelProto.encode(model).finish());
-    const r = spawnSync(
-      python,
-      ["-c", "import sys, onnx; onnx.checker.check_model(sys.argv[1], full_check=True)", path],
-      { encoding: "utf8" },
-    );
-    expect(r.status).not.toBe(0);
+    expect(checkModels([path]).status).not.toBe(0);
   });
 });
 
