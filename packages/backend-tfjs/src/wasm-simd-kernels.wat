@@ -1,0 +1,267 @@
+;; Training kernels with 128-bit SIMD that run on tfjs-wasm's own memory (imported), for the
+;; work tfjs composes of many single-threaded passes: batch norm's statistics and gradient, and
+;; Adam's update. JavaScript loops over the same data run 5-10x slower than these.
+;;
+;; Every pointer is a byte offset into the memory; f32 arrays are 4-byte aligned, f64 ones
+;; 8-byte aligned (unaligned v128 access is allowed, only slower). `rows x channels` arrays are
+;; row-major with the channel innermost (NHWC flattened). Per-channel accumulators are f64 and
+;; accumulate: the caller zeroes them.
+;;
+;; scripts/build-simd-kernels.mjs assembles this file (wabt) twice, into
+;; generated/wasm-simd-kernels.ts: once importing plain memory (tfjs's single-threaded binaries) and
+;; once shared memory (its threaded binary), by replacing the MEMORY line below.
+(module
+  (import "env" "memory" (memory 0)) ;; MEMORY
+
+  ;; sum[j] += x[r, j]; squares[j] += x[r, j]^2, over every row r.
+  (func (export "bnStats")
+    (param $x i32) (param $rows i32) (param $channels i32) (param $sum i32) (param $squares i32)
+    (local $r i32) (local $j i32) (local $wide i32) (local $v v128) (local $lo v128)
+    (local $hi v128) (local $s i32) (local $q i32) (local $f f64)
+    (local.set $wide (i32.and (local.get $channels) (i32.const -4)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (local.set $s (local.get $sum))
+        (local.set $q (local.get $squares))
+        (block $wideDone
+          (loop $four
+            (br_if $wideDone (i32.ge_u (local.get $j) (local.get $wide)))
+            (local.set $v (v128.load (local.get $x)))
+            (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+            (local.set $hi (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+            (v128.store (local.get $s) (f64x2.add (v128.load (local.get $s)) (local.get $lo)))
+            (v128.store offset=16 (local.get $s)
+              (f64x2.add (v128.load offset=16 (local.get $s)) (local.get $hi)))
+            (v128.store (local.get $q)
+              (f64x2.add (v128.load (local.get $q)) (f64x2.mul (local.get $lo) (local.get $lo))))
+            (v128.store offset=16 (local.get $q)
+              (f64x2.add (v128.load offset=16 (local.get $q))
+                (f64x2.mul (local.get $hi) (local.get $hi))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 32)))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $four)))
+        (block $tailDone
+          (loop $one
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $channels)))
+            (local.set $f (f64.promote_f32 (f32.load (local.get $x))))
+            (f64.store (local.get $s) (f64.add (f64.load (local.get $s)) (local.get $f)))
+            (f64.store (local.get $q)
+              (f64.add (f64.load (local.get $q)) (f64.mul (local.get $f) (local.get $f))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (local.set $q (i32.add (local.get $q) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $one)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; out[r, j] = (x[r, j] - mean[j]) * scale[j] + shift[j]  (f32).
+  (func (export "bnApply")
+    (param $x i32) (param $out i32) (param $rows i32) (param $channels i32) (param $mean i32)
+    (param $scale i32) (param $shift i32)
+    (local $r i32) (local $j i32) (local $wide i32)
+    (local.set $wide (i32.shl (i32.and (local.get $channels) (i32.const -4)) (i32.const 2)))
+    (local.set $channels (i32.shl (local.get $channels) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $wideDone
+          (loop $four
+            (br_if $wideDone (i32.ge_u (local.get $j) (local.get $wide)))
+            (v128.store (i32.add (local.get $out) (local.get $j))
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                    (v128.load (i32.add (local.get $mean) (local.get $j))))
+                  (v128.load (i32.add (local.get $scale) (local.get $j))))
+                (v128.load (i32.add (local.get $shift) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $four)))
+        (block $tailDone
+          (loop $one
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $channels)))
+            (f32.store (i32.add (local.get $out) (local.get $j))
+              (f32.add
+                (f32.mul
+                  (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
+                    (f32.load (i32.add (local.get $mean) (local.get $j))))
+                  (f32.load (i32.add (local.get $scale) (local.get $j))))
+                (f32.load (i32.add (local.get $shift) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $one)))
+        (local.set $x (i32.add (local.get $x) (local.get $channels)))
+        (local.set $out (i32.add (local.get $out) (local.get $channels)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; sumDy[j] += dy[r, j]; sumDyXc[j] += dy[r, j] * (x[r, j] - mean[j]), over every row r.
+  (func (export "bnGradStats")
+    (param $dy i32) (param $x i32) (param $rows i32) (param $channels i32) (param $mean i32)
+    (param $sumDy i32) (param $sumDyXc i32)
+    (local $r i32) (local $j i32) (local $wide i32) (local $d v128) (local $p v128)
+    (local $s i32) (local $q i32) (local $m i32) (local $f f32)
+    (local.set $wide (i32.and (local.get $channels) (i32.const -4)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (local.set $s (local.get $sumDy))
+        (local.set $q (local.get $sumDyXc))
+        (local.set $m (local.get $mean))
+        (block $wideDone
+          (loop $four
+            (br_if $wideDone (i32.ge_u (local.get $j) (local.get $wide)))
+            (local.set $d (v128.load (local.get $dy)))
+            (local.set $p (f32x4.mul (local.get $d)
+              (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $m)))))
+            (v128.store (local.get $s)
+              (f64x2.add (v128.load (local.get $s)) (f64x2.promote_low_f32x4 (local.get $d))))
+            (v128.store offset=16 (local.get $s)
+              (f64x2.add (v128.load offset=16 (local.get $s))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))))
+            (v128.store (local.get $q)
+              (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (local.get $p))))
+            (v128.store offset=16 (local.get $q)
+              (f64x2.add (v128.load offset=16 (local.get $q))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $p) (local.get $p)))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $m (i32.add (local.get $m) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 32)))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $four)))
+        (block $tailDone
+          (loop $one
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $channels)))
+            (local.set $f (f32.load (local.get $dy)))
+            (f64.store (local.get $s)
+              (f64.add (f64.load (local.get $s)) (f64.promote_f32 (local.get $f))))
+            (f64.store (local.get $q)
+              (f64.add (f64.load (local.get $q))
+                (f64.promote_f32 (f32.mul (local.get $f)
+                  (f32.sub (f32.load (local.get $x)) (f32.load (local.get $m)))))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $m (i32.add (local.get $m) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (local.set $q (i32.add (local.get $q) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $one)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; dx[r, j] = a[j] * dy[r, j] + b[j] * (x[r, j] - mean[j]) + k[j]  (f32).
+  (func (export "bnGradApply")
+    (param $dy i32) (param $x i32) (param $dx i32) (param $rows i32) (param $channels i32)
+    (param $mean i32) (param $a i32) (param $b i32) (param $k i32)
+    (local $r i32) (local $j i32) (local $wide i32)
+    (local.set $wide (i32.shl (i32.and (local.get $channels) (i32.const -4)) (i32.const 2)))
+    (local.set $channels (i32.shl (local.get $channels) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $wideDone
+          (loop $four
+            (br_if $wideDone (i32.ge_u (local.get $j) (local.get $wide)))
+            (v128.store (i32.add (local.get $dx) (local.get $j))
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $j)))
+                    (v128.load (i32.add (local.get $dy) (local.get $j))))
+                  (f32x4.mul (v128.load (i32.add (local.get $b) (local.get $j)))
+                    (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                      (v128.load (i32.add (local.get $mean) (local.get $j))))))
+                (v128.load (i32.add (local.get $k) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $four)))
+        (block $tailDone
+          (loop $one
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $channels)))
+            (f32.store (i32.add (local.get $dx) (local.get $j))
+              (f32.add
+                (f32.add
+                  (f32.mul (f32.load (i32.add (local.get $a) (local.get $j)))
+                    (f32.load (i32.add (local.get $dy) (local.get $j))))
+                  (f32.mul (f32.load (i32.add (local.get $b) (local.get $j)))
+                    (f32.sub (f32.load (i32.add (local.get $x) (local.get $j)))
+                      (f32.load (i32.add (local.get $mean) (local.get $j))))))
+                (f32.load (i32.add (local.get $k) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $one)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $channels)))
+        (local.set $x (i32.add (local.get $x) (local.get $channels)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $channels)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; Adam, in tfjs's order of float32 operations, over n values (in place when the outputs are
+  ;; the inputs): m' = m * b1 + g * (1 - b1); v' = v * b2 + g^2 * (1 - b2);
+  ;; p' = (m' / c1) / (sqrt(v' / c2) + eps) * -lr + p, with c1 = 1 - b1^t and c2 = 1 - b2^t.
+  ;; 1 - b1 and 1 - b2 are passed in as tfjs rounds them (in double, then to float32).
+  (func (export "adam")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $pOut i32)
+    (param $mOut i32) (param $vOut i32) (param $n i32) (param $b1 f32) (param $b2 f32)
+    (param $oneMinusB1 f32) (param $oneMinusB2 f32) (param $c1 f32) (param $c2 f32)
+    (param $lr f32) (param $eps f32)
+    (local $i i32) (local $wide i32) (local $o i32) (local $gv v128) (local $mv v128)
+    (local $vv v128) (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $wide (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $n (i32.shl (local.get $n) (i32.const 2)))
+    (block $wideDone
+      (loop $four
+        (br_if $wideDone (i32.ge_u (local.get $o) (local.get $wide)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $mv
+          (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $o)))
+                       (f32x4.splat (local.get $b1)))
+                     (f32x4.mul (local.get $gv)
+                       (f32x4.splat (local.get $oneMinusB1)))))
+        (local.set $vv
+          (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $o)))
+                       (f32x4.splat (local.get $b2)))
+                     (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv))
+                       (f32x4.splat (local.get $oneMinusB2)))))
+        (v128.store (i32.add (local.get $mOut) (local.get $o)) (local.get $mv))
+        (v128.store (i32.add (local.get $vOut) (local.get $o)) (local.get $vv))
+        (v128.store (i32.add (local.get $pOut) (local.get $o))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.div (f32x4.div (local.get $mv) (f32x4.splat (local.get $c1)))
+                (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (f32x4.splat (local.get $c2))))
+                  (f32x4.splat (local.get $eps))))
+              (f32x4.splat (f32.neg (local.get $lr))))
+            (v128.load (i32.add (local.get $p) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $four)))
+    (block $tailDone
+      (loop $one
+        (br_if $tailDone (i32.ge_u (local.get $o) (local.get $n)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $ms
+          (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $o))) (local.get $b1))
+                   (f32.mul (local.get $gs) (local.get $oneMinusB1))))
+        (local.set $vs
+          (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $o))) (local.get $b2))
+                   (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $oneMinusB2))))
+        (f32.store (i32.add (local.get $mOut) (local.get $o)) (local.get $ms))
+        (f32.store (i32.add (local.get $vOut) (local.get $o)) (local.get $vs))
+        (f32.store (i32.add (local.get $pOut) (local.get $o))
+          (f32.add
+            (f32.mul
+              (f32.div (f32.div (local.get $ms) (local.get $c1))
+                (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
+              (f32.neg (local.get $lr)))
+            (f32.load (i32.add (local.get $p) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $one))))
+)
