@@ -75,7 +75,7 @@ type LayerClass = new (
 };
 
 /** tfjs-layers exports factories, not classes: the class is the constructor of an instance. */
-function stockClass(make: () => unknown): LayerClass {
+export function stockClass(make: () => unknown): LayerClass {
   return (make() as { constructor: LayerClass }).constructor;
 }
 

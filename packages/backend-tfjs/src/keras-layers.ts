@@ -17,6 +17,7 @@
 import type { ActivationName } from "@rsc/compiler";
 import {
   add,
+  batchNorm,
   broadcastTo,
   div,
   elu,
@@ -24,7 +25,9 @@ import {
   leakyRelu,
   maximum,
   minimum,
+  moments,
   mul,
+  ones,
   relu,
   relu6,
   serialization,
@@ -33,8 +36,11 @@ import {
   sub,
   type Tensor,
   tidy,
+  zeros,
 } from "@tensorflow/tfjs-core";
 import { initializers, type LayerVariable, layers } from "@tensorflow/tfjs-layers";
+import { stockClass } from "./keras-conv-layers.js";
+import { batchNormTraining, batchNormTrainingAvailable } from "./wasm-batchnorm-training.js";
 
 type Shape = (number | null)[];
 
@@ -245,7 +251,78 @@ export class Normalization extends layers.Layer {
   }
 }
 
+type Kwargs = Record<string, unknown>;
+
+/** What {@link TrainingBatchNormalization} reads of tfjs's BatchNormalization. */
+interface BatchNormInternals {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  gamma?: LayerVariable;
+  beta?: LayerVariable;
+  movingMean: LayerVariable;
+  movingVariance: LayerVariable;
+}
+
+const StockBatchNormalization = stockClass(() => layers.batchNormalization({}));
+
+/**
+ * tfjs's BatchNormalization, computing training mode over the last axis with the fused kernels
+ * of wasm-batchnorm-training.ts where the active backend has them (wasm), at ranks 2 to 4 (the
+ * ranks tfjs's own supports). Elsewhere training mode is tfjs's moments and batchNorm: tfjs's
+ * own layer when it has both gamma and beta, else (last axis) the same composition here with ones
+ * or zeros in their place (tfjs's layer reads gamma and beta unconditionally and its batchNorm
+ * gradient saves the scale, so `scale: false` or `center: false` could not train at all). Inference is
+ * tfjs's own. The moving averages are updated as tfjs updates them:
+ * moving -= (moving - batch) * (1 - momentum).
+ */
+export class TrainingBatchNormalization extends StockBatchNormalization {
+  static readonly className = "BatchNormalization";
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
+    const x = one(inputs);
+    const self = this as unknown as BatchNormInternals;
+    const axis = self.axis >= 0 ? self.axis : self.axis + x.rank;
+    const complete = self.gamma !== undefined && self.beta !== undefined;
+    if (kwargs["training"] !== true || x.rank < 2 || x.rank > 4) return super.call(inputs, kwargs);
+    const last = axis === x.rank - 1;
+    const fused = last && x.dtype === "float32" && batchNormTrainingAvailable();
+    if (!fused && (complete || !last)) return super.call(inputs, kwargs);
+    return tidy(() => {
+      const channels = x.shape[axis]!;
+      // tfjs's FusedBatchNorm gradient saves its scale unconditionally: a missing gamma is ones,
+      // a missing beta zeros (their gradients are computed and dropped).
+      const gamma = self.gamma?.read() ?? ones([channels]);
+      const beta = self.beta?.read() ?? zeros([channels]);
+      let y: Tensor;
+      let stats: { mean: Tensor; variance: Tensor };
+      if (fused) {
+        const { y: out, ...rest } = batchNormTraining(x, gamma, beta, self.epsilon);
+        y = out;
+        stats = rest;
+      } else {
+        stats = moments(
+          x,
+          Array.from({ length: x.rank - 1 }, (_, i) => i),
+        );
+        y = batchNorm(x, stats.mean, stats.variance, beta, gamma, self.epsilon);
+      }
+      const decay = 1 - self.momentum;
+      for (const [moving, batch] of [
+        [self.movingMean, stats.mean],
+        [self.movingVariance, stats.variance],
+      ] as const) {
+        tidy(() => {
+          const value = moving.read();
+          moving.write(sub(value, mul(sub(value, batch), decay)));
+        });
+      }
+      return y;
+    });
+  }
+}
+
 for (const cls of [
+  TrainingBatchNormalization,
   KerasHardSigmoid,
   HardSwish,
   Exponential,

@@ -21,6 +21,7 @@ import {
   Normalization,
   Subtract,
   TFJS_ACTIVATIONS,
+  TrainingBatchNormalization,
 } from "./keras-layers.js";
 
 /** The IR node of one op. */
@@ -135,20 +136,18 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
   },
   batch_normalization: (node, inputs) =>
     applied(
-      layers
-        .batchNormalization({
-          name: node.name,
-          axis: node.attrs.axis,
-          epsilon: node.attrs.epsilon,
-          momentum: node.attrs.momentum,
-          center: node.attrs.center,
-          scale: node.attrs.scale,
-          betaInitializer: "zeros",
-          gammaInitializer: "zeros",
-          movingMeanInitializer: "zeros",
-          movingVarianceInitializer: "zeros",
-        })
-        .apply(one(inputs)),
+      new TrainingBatchNormalization({
+        name: node.name,
+        axis: node.attrs.axis,
+        epsilon: node.attrs.epsilon,
+        momentum: node.attrs.momentum,
+        center: node.attrs.center,
+        scale: node.attrs.scale,
+        betaInitializer: "zeros",
+        gammaInitializer: "zeros",
+        movingMeanInitializer: "zeros",
+        movingVarianceInitializer: "zeros",
+      }).apply(one(inputs)),
     ),
   activation: (node, inputs) =>
     applied(

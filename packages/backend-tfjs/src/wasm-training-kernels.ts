@@ -41,6 +41,10 @@ import {
 } from "@tensorflow/tfjs-core";
 import { batchNormGradient, stockBatchNormGradient } from "./wasm-batchnorm-gradient.js";
 import {
+  BATCH_NORM_TRAINING_KERNELS,
+  registerBatchNormTrainingGradient,
+} from "./wasm-batchnorm-training.js";
+import {
   type ConvGradAttrs,
   conv2dBackpropFilterAsConv,
   conv2dBackpropInputAsConv,
@@ -340,6 +344,8 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
     });
     if (stock.sum !== undefined && stock.mean !== undefined)
       for (const config of leadingReductionKernels(stock.sum, stock.mean)) replaceKernel(config);
+    for (const config of BATCH_NORM_TRAINING_KERNELS) replaceKernel(config);
+    registerBatchNormTrainingGradient();
     const tfjsGrad = stock.batchNormGrad.gradFunc;
     const broadcasting = batchNormGradient(tfjsGrad);
     registerGradient({
@@ -350,6 +356,10 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
   } else {
     for (const own of [stock.backpropInput, stock.sum, stock.mean])
       if (own !== undefined) replaceKernel(own);
+    // Without the fused batch-norm kernels the layer takes tfjs's moments and FusedBatchNorm.
+    for (const config of BATCH_NORM_TRAINING_KERNELS)
+      if (getKernel(config.kernelName, config.backendName) !== undefined)
+        unregisterKernel(config.kernelName, config.backendName);
     registerGradient(stock.batchNormGrad);
   }
 }
