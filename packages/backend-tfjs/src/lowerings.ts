@@ -102,6 +102,25 @@ function convArgs(
   };
 }
 
+/**
+ * Whether `t` is computed from a trainable weight (else only from the model's inputs, through
+ * weightless layers or ones with non-trainable weights only).
+ */
+function dependsOnWeights(t: SymbolicTensor, seen = new Map<SymbolicTensor, boolean>()): boolean {
+  const known = seen.get(t);
+  if (known !== undefined) return known;
+  const layer = t.sourceLayer;
+  // An InputLayer's node lists its own output as its input.
+  const inputs =
+    layer.getClassName() === "InputLayer"
+      ? []
+      : (layer.inboundNodes[t.nodeIndex]?.inputTensors ?? []);
+  const result =
+    layer.trainableWeights.length > 0 || inputs.some((input) => dependsOnWeights(input, seen));
+  seen.set(t, result);
+  return result;
+}
+
 /** The tfjs lowering of every IR op (Keras semantics: NHWC, TF 'same' padding). */
 export const TFJS_LOWERINGS: CompleteLoweringTable = {
   input() {
@@ -126,13 +145,15 @@ export const TFJS_LOWERINGS: CompleteLoweringTable = {
       dilationRate: [...a.dilation_rate] as [number, number],
       ...noInit,
     };
-    // tfjs's Conv2D has no groups and no gradient when dilated: the subclass adds both (and is
-    // the stock layer at groups 1, dilation 1).
+    // tfjs's Conv2D has no groups and no gradient when dilated: the subclass adds both, and
+    // skips the input gradient a first layer does not need (it is the stock layer otherwise).
+    const x = one(inputs);
+    const dataInput = !dependsOnWeights(x);
     const layer =
-      a.groups === undefined && a.dilation_rate.every((d) => d === 1)
+      a.groups === undefined && a.dilation_rate.every((d) => d === 1) && !dataInput
         ? layers.conv2d(args)
-        : new GroupedConv2D({ ...args, groups: a.groups });
-    return applied(layer.apply(one(inputs)));
+        : new GroupedConv2D({ ...args, groups: a.groups, dataInput });
+    return applied(layer.apply(x));
   },
   batch_normalization: (node, inputs) =>
     applied(
