@@ -1,6 +1,6 @@
 ;; Training kernels with 128-bit SIMD that run on tfjs-wasm's own memory (imported), for the
-;; work tfjs composes of many single-threaded passes: batch norm's statistics and gradient, and
-;; Adam's update. JavaScript loops over the same data run 5-10x slower than these.
+;; work tfjs composes of many single-threaded passes: batch norm's statistics and gradient, sums
+;; over leading axes (a bias gradient) and Adam's update. JavaScript loops over the same data run 5-10x slower than these.
 ;;
 ;; Every pointer is a byte offset into the memory; f32 arrays are 4-byte aligned, f64 ones
 ;; 8-byte aligned (unaligned v128 access is allowed, only slower). `rows x channels` arrays are
@@ -12,6 +12,42 @@
 ;; once shared memory (its threaded binary), by replacing the MEMORY line below.
 (module
   (import "env" "memory" (memory 0)) ;; MEMORY
+
+  ;; sum[j] += x[r, j], over every row r.
+  (func (export "columnSums")
+    (param $x i32) (param $rows i32) (param $channels i32) (param $sum i32)
+    (local $r i32) (local $j i32) (local $wide i32) (local $v v128) (local $s i32)
+    (local.set $wide (i32.and (local.get $channels) (i32.const -4)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (local.set $s (local.get $sum))
+        (block $wideDone
+          (loop $four
+            (br_if $wideDone (i32.ge_u (local.get $j) (local.get $wide)))
+            (local.set $v (v128.load (local.get $x)))
+            (v128.store (local.get $s)
+              (f64x2.add (v128.load (local.get $s)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 (local.get $s)
+              (f64x2.add (v128.load offset=16 (local.get $s))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $four)))
+        (block $tailDone
+          (loop $one
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $channels)))
+            (f64.store (local.get $s)
+              (f64.add (f64.load (local.get $s)) (f64.promote_f32 (f32.load (local.get $x)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $one)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
 
   ;; sum[j] += x[r, j]; squares[j] += x[r, j]^2, over every row r.
   (func (export "bnStats")

@@ -21,6 +21,7 @@ declare const WebAssembly: {
 
 /** The exports of wasm-simd-kernels.wat (pointers are byte offsets; see the .wat). */
 export interface SimdKernels {
+  columnSums(x: number, rows: number, channels: number, sum: number): void;
   bnStats(x: number, rows: number, channels: number, sum: number, squares: number): void;
   bnApply(
     x: number,

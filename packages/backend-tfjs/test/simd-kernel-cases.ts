@@ -49,7 +49,7 @@ function expectSums(actual: Float64Array, expected: number[]) {
 
 export function simdKernelCases(): void {
   for (const [rows, channels] of SHAPES) {
-    it(`batch-norm kernels over ${rows} x ${channels}`, () => {
+    it(`batch-norm and column-sum kernels over ${rows} x ${channels}`, () => {
       const n = rows * channels;
       const x = seeded(n, 11 * channels + rows, 3);
       const dy = seeded(n, 7 * channels + rows);
@@ -73,6 +73,9 @@ export function simdKernelCases(): void {
             return s;
           });
           expectSums(heap.f64(sumsAt, 2 * channels), [...sum, ...squares]);
+          const columnsAt = heap.scratch(8 * channels);
+          heap.kernels.columnSums(tx!, rows, channels, columnsAt);
+          expectSums(heap.f64(columnsAt, channels), sum);
 
           heap.kernels.bnApply(tx!, tout!, rows, channels, tm!, ts_!, tsh!);
           const y = Array.from(x, (v, i) => {
