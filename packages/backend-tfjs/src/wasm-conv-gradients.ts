@@ -20,16 +20,17 @@
 import {
   backend_util,
   conv2d,
+  engine,
   matMul,
   pad,
   reshape,
   slice,
   type Tensor4D,
-  tensor4d,
   tidy,
   transpose,
   zeros,
 } from "@tensorflow/tfjs-core";
+import { SimdHeap } from "./wasm-simd.js";
 
 /** The attributes Conv2DBackpropFilter and Conv2DBackpropInput share. */
 export interface ConvGradAttrs {
@@ -103,36 +104,20 @@ export function spread(t: Tensor4D, sh: number, sw: number): Tensor4D {
   );
 }
 
-/** Cache block of {@link swapChannels}' transposes. */
-const BLOCK = 32;
-
 /**
  * The kernel `[kh, kw, ci, co]` as `[kh, kw, co, ci]` (in and out channels swapped), its taps in
  * reverse order along both spatial axes when `flip` (w[kh - 1 - i, kw - 1 - j]): one blocked
- * transpose per tap, done here on the values. wasm's Transpose, Reverse and GatherV2 are
- * element-by-element loops several times slower, and its Slice copies the whole input per slice.
+ * transpose per tap on the heap (wasm-simd-kernels.wat's swapChannels). wasm's Transpose, Reverse
+ * and GatherV2 are element-by-element loops several times slower, and its Slice copies the whole
+ * input per slice.
  */
 function swapChannels(filter: Tensor4D, flip: boolean): Tensor4D {
   const [kh, kw, ci, co] = filter.shape;
-  const taps = kh * kw;
-  const block = ci * co;
-  const src = filter.dataSync() as Float32Array;
-  const out = new Float32Array(src.length);
-  for (let t = 0; t < taps; t++) {
-    const from = (flip ? taps - 1 - t : t) * block;
-    const to = t * block;
-    for (let i0 = 0; i0 < ci; i0 += BLOCK) {
-      const i1 = Math.min(ci, i0 + BLOCK);
-      for (let o0 = 0; o0 < co; o0 += BLOCK) {
-        const o1 = Math.min(co, o0 + BLOCK);
-        for (let i = i0; i < i1; i++) {
-          const row = from + i * co;
-          for (let o = o0; o < o1; o++) out[to + o * ci + i] = src[row + o]!;
-        }
-      }
-    }
-  }
-  return tensor4d(out, [kh, kw, co, ci]);
+  const e = engine();
+  const heap = new SimdHeap(e.backend);
+  const out = heap.output([kh, kw, co, ci]);
+  heap.kernels.swapChannels(heap.offset(filter), heap.offset(out), kh * kw, ci, co, flip ? 1 : 0);
+  return e.makeTensorFromTensorInfo(out) as Tensor4D;
 }
 
 /** dW of conv2d(x, W) for output gradient dy: `filterShape` `[kh, kw, ci, co]`. */

@@ -240,6 +240,65 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
+  ;; A conv kernel [taps, ci, co] as [taps, co, ci] (channels swapped), the taps in reverse order
+  ;; when flip is 1: dst[t, o, i] = src[flip ? taps - 1 - t : t, i, o]. Blocked 16 x 16 so reads and
+  ;; writes both stay in cache lines (scalar: a transpose has no 4-wide form without shuffles).
+  (func (export "swapChannels")
+    (param $src i32) (param $dst i32) (param $taps i32) (param $ci i32) (param $co i32)
+    (param $flip i32)
+    (local $t i32) (local $from i32) (local $i0 i32) (local $o0 i32) (local $i i32) (local $o i32)
+    (local $i1 i32) (local $o1 i32) (local $srcTap i32) (local $dstTap i32) (local $block i32)
+    (local.set $block (i32.mul (local.get $ci) (local.get $co)))
+    (block $tapsDone
+      (loop $tap
+        (br_if $tapsDone (i32.ge_u (local.get $t) (local.get $taps)))
+        (local.set $from (select
+          (i32.sub (i32.sub (local.get $taps) (i32.const 1)) (local.get $t))
+          (local.get $t)
+          (local.get $flip)))
+        (local.set $srcTap (i32.add (local.get $src)
+          (i32.shl (i32.mul (local.get $from) (local.get $block)) (i32.const 2))))
+        (local.set $dstTap (i32.add (local.get $dst)
+          (i32.shl (i32.mul (local.get $t) (local.get $block)) (i32.const 2))))
+        (local.set $i0 (i32.const 0))
+        (block $iDone
+          (loop $iBlock
+            (br_if $iDone (i32.ge_u (local.get $i0) (local.get $ci)))
+            (local.set $i1 (select (local.get $ci) (i32.add (local.get $i0) (i32.const 16))
+              (i32.lt_u (local.get $ci) (i32.add (local.get $i0) (i32.const 16)))))
+            (local.set $o0 (i32.const 0))
+            (block $oDone
+              (loop $oBlock
+                (br_if $oDone (i32.ge_u (local.get $o0) (local.get $co)))
+                (local.set $o1 (select (local.get $co) (i32.add (local.get $o0) (i32.const 16))
+                  (i32.lt_u (local.get $co) (i32.add (local.get $o0) (i32.const 16)))))
+                (local.set $i (local.get $i0))
+                (block $rowsDone
+                  (loop $rowLoop
+                    (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+                    (local.set $o (local.get $o0))
+                    (block $colsDone
+                      (loop $colLoop
+                        (br_if $colsDone (i32.ge_u (local.get $o) (local.get $o1)))
+                        (f32.store
+                          (i32.add (local.get $dstTap) (i32.shl
+                            (i32.add (i32.mul (local.get $o) (local.get $ci)) (local.get $i))
+                            (i32.const 2)))
+                          (f32.load
+                            (i32.add (local.get $srcTap) (i32.shl
+                              (i32.add (i32.mul (local.get $i) (local.get $co)) (local.get $o))
+                              (i32.const 2)))))
+                        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                        (br $colLoop)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $rowLoop)))
+                (local.set $o0 (local.get $o1))
+                (br $oBlock)))
+            (local.set $i0 (local.get $i1))
+            (br $iBlock)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tap))))
+
   ;; Adam, in tfjs's order of float32 operations, over n values (in place when the outputs are
   ;; the inputs): m' = m * b1 + g * (1 - b1); v' = v * b2 + g^2 * (1 - b2);
   ;; p' = (m' / c1) / (sqrt(v' / c2) + eps) * -lr + p, with c1 = 1 - b1^t and c2 = 1 - b2^t.

@@ -52,6 +52,7 @@ export interface SimdKernels {
     b: number,
     k: number,
   ): void;
+  swapChannels(src: number, dst: number, taps: number, ci: number, co: number, flip: number): void;
   adam(
     p: number,
     m: number,

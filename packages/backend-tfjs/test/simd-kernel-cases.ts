@@ -117,6 +117,31 @@ export function simdKernelCases(): void {
     });
   }
 
+  for (const [taps, ci, co] of [
+    [1, 3, 5],
+    [9, 17, 33],
+    [4, 16, 16],
+  ] as const) {
+    it(`swapChannels over ${taps} taps of ${ci} x ${co}, flipped and not`, () => {
+      const src = seeded(taps * ci * co, 9);
+      const heap = new SimdHeap(tf.backend());
+      for (const flip of [0, 1]) {
+        withTensors([src, new Float32Array(src.length)], (ts) => {
+          const [from, to] = ts.map((t) => heap.offset(t)) as number[];
+          heap.kernels.swapChannels(from!, to!, taps, ci, co, flip);
+          const expected = new Float32Array(src.length);
+          for (let t = 0; t < taps; t++)
+            for (let i = 0; i < ci; i++)
+              for (let o = 0; o < co; o++) {
+                const source = flip ? taps - 1 - t : t;
+                expected[(t * co + o) * ci + i] = src[(source * ci + i) * co + o]!;
+              }
+          expect(heap.f32(to!, src.length)).toEqual(expected);
+        });
+      }
+    });
+  }
+
   for (const n of [1, 3, 4, 7, 64, 1001]) {
     it(`adam over ${n} values, in place and into other tensors`, () => {
       const [b1, b2, lr, eps] = [0.85, 0.995, 0.003, 1e-6];
