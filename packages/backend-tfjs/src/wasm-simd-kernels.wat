@@ -1,6 +1,7 @@
 ;; Training kernels with 128-bit SIMD that run on tfjs-wasm's own memory (imported), for the
-;; work tfjs composes of many single-threaded passes: batch norm's statistics and gradient, sums
-;; over leading axes (a bias gradient) and Adam's update. JavaScript loops over the same data run 5-10x slower than these.
+;; work tfjs composes of many single-threaded passes or runs as naive loops: batch norm's
+;; statistics and gradient, sums over leading axes (a bias gradient), a conv kernel's channel
+;; swap, max pooling's gradient and Adam's update. JavaScript loops over the same data run 5-10x slower than these.
 ;;
 ;; Every pointer is a byte offset into the memory; f32 arrays are 4-byte aligned, f64 ones
 ;; 8-byte aligned (unaligned v128 access is allowed, only slower). `rows x channels` arrays are
@@ -298,6 +299,92 @@
             (br $iBlock)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $tap))))
+
+  ;; Max pooling's gradient (NHWC, dilation 1): each output's dy added to dx at the first largest
+  ;; input of its window (strictly greater, from -infinity: tfjs's choice; a window of NaNs or
+  ;; -infinities passes nothing). dx must be zeroed. best (f32) and at (i32) are scratch of c each.
+  (func (export "maxPoolGrad")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32)
+    (param $c i32) (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32)
+    (param $sw i32) (param $top i32) (param $left i32) (param $best i32) (param $at i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $ih i32)
+    (local $iw i32) (local $ch i32) (local $image i32) (local $pixel i32) (local $v f32)
+    (local $dyRow i32) (local $k i32) (local $imageBytes i32)
+    (local.set $imageBytes (i32.shl (i32.mul (i32.mul (local.get $h) (local.get $w)) (local.get $c))
+      (i32.const 2)))
+    (local.set $dyRow (local.get $dy))
+    (block $bDone (loop $bLoop
+      (br_if $bDone (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $image (i32.mul (local.get $b) (local.get $imageBytes)))
+      (local.set $i (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $oh)))
+        (local.set $j (i32.const 0))
+        (block $jDone (loop $jLoop
+          (br_if $jDone (i32.ge_u (local.get $j) (local.get $ow)))
+          ;; best = -infinity, at = -1 for every channel.
+          (local.set $ch (i32.const 0))
+          (block $initDone (loop $init
+            (br_if $initDone (i32.ge_u (local.get $ch) (local.get $c)))
+            (local.set $k (i32.shl (local.get $ch) (i32.const 2)))
+            (f32.store (i32.add (local.get $best) (local.get $k)) (f32.const -inf))
+            (i32.store (i32.add (local.get $at) (local.get $k)) (i32.const -1))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br $init)))
+          (local.set $p (i32.const 0))
+          (block $pDone (loop $pLoop
+            (br_if $pDone (i32.ge_u (local.get $p) (local.get $kh)))
+            (local.set $ih (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $top))
+              (local.get $p)))
+            (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $h)))
+              (then
+                (local.set $q (i32.const 0))
+                (block $qDone (loop $qLoop
+                  (br_if $qDone (i32.ge_u (local.get $q) (local.get $kw)))
+                  (local.set $iw (i32.add (i32.sub (i32.mul (local.get $j) (local.get $sw))
+                    (local.get $left)) (local.get $q)))
+                  (if (i32.and (i32.ge_s (local.get $iw) (i32.const 0)) (i32.lt_s (local.get $iw) (local.get $w)))
+                    (then
+                      ;; Byte offset of this pixel's first channel within the image.
+                      (local.set $pixel (i32.shl (i32.mul (i32.add (i32.mul (local.get $ih) (local.get $w))
+                        (local.get $iw)) (local.get $c)) (i32.const 2)))
+                      (local.set $ch (i32.const 0))
+                      (block $chDone (loop $chLoop
+                        (br_if $chDone (i32.ge_u (local.get $ch) (local.get $c)))
+                        (local.set $k (i32.shl (local.get $ch) (i32.const 2)))
+                        (local.set $v (f32.load (i32.add (i32.add (local.get $x) (local.get $image))
+                          (i32.add (local.get $pixel) (local.get $k)))))
+                        (if (f32.gt (local.get $v) (f32.load (i32.add (local.get $best) (local.get $k))))
+                          (then
+                            (f32.store (i32.add (local.get $best) (local.get $k)) (local.get $v))
+                            (i32.store (i32.add (local.get $at) (local.get $k))
+                              (i32.add (local.get $pixel) (local.get $k)))))
+                        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+                        (br $chLoop)))))
+                  (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                  (br $qLoop)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $pLoop)))
+          ;; dx[at] += dy for every channel that found a maximum.
+          (local.set $ch (i32.const 0))
+          (block $addDone (loop $addLoop
+            (br_if $addDone (i32.ge_u (local.get $ch) (local.get $c)))
+            (local.set $k (i32.shl (local.get $ch) (i32.const 2)))
+            (local.set $pixel (i32.load (i32.add (local.get $at) (local.get $k))))
+            (if (i32.ge_s (local.get $pixel) (i32.const 0))
+              (then
+                (local.set $pixel (i32.add (i32.add (local.get $dx) (local.get $image)) (local.get $pixel)))
+                (f32.store (local.get $pixel) (f32.add (f32.load (local.get $pixel))
+                  (f32.load (i32.add (local.get $dyRow) (local.get $k)))))))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br $addLoop)))
+          (local.set $dyRow (i32.add (local.get $dyRow) (i32.shl (local.get $c) (i32.const 2))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iLoop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bLoop))))
 
   ;; Adam, in tfjs's order of float32 operations, over n values (in place when the outputs are
   ;; the inputs): m' = m * b1 + g * (1 - b1); v' = v * b2 + g^2 * (1 - b2);

@@ -52,6 +52,25 @@ export interface SimdKernels {
     b: number,
     k: number,
   ): void;
+  maxPoolGrad(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+    best: number,
+    at: number,
+  ): void;
   swapChannels(src: number, dst: number, taps: number, ci: number, co: number, flip: number): void;
   adam(
     p: number,

@@ -50,6 +50,7 @@ import {
   conv2dBackpropInputAsConv,
   spread,
 } from "./wasm-conv-gradients.js";
+import { maxPoolGradKernel } from "./wasm-pool-gradient.js";
 import { leadingReductionKernels } from "./wasm-reduce-kernels.js";
 
 interface BackpropFilterAttrs {
@@ -261,6 +262,7 @@ const stock: {
   backpropInput?: KernelConfig;
   sum?: KernelConfig;
   mean?: KernelConfig;
+  maxPoolGrad?: KernelConfig;
   batchNormGrad?: GradConfig;
 } = {};
 
@@ -279,16 +281,19 @@ function replaceKernel(config: KernelConfig): void {
 /**
  * Registers wasm's training kernels. `fast` (the default): both conv2d gradients as forward convs
  * (wasm-conv-gradients.ts; wasm's own naive Conv2DBackpropInput is replaced), Sum and Mean over
- * leading axes in one pass (wasm-reduce-kernels.ts) and, while wasm is the active backend, batch
- * norm's gradient by broadcasting (wasm-batchnorm-gradient.ts). `composite`: the filter gradient
- * as one im2col product, wasm's own input gradient, Sum and Mean and tfjs's batch-norm gradient,
- * as rsc trained before. The depthwise gradients are the composites in both.
+ * leading axes in one SIMD pass (wasm-reduce-kernels.ts), max pooling's gradient
+ * (wasm-pool-gradient.ts), batch norm in training mode as two fused kernels
+ * (wasm-batchnorm-training.ts) and, while wasm is the active backend, tfjs's own FusedBatchNorm
+ * gradient by broadcasting (wasm-batchnorm-gradient.ts). `composite`: the filter gradient as one
+ * im2col product, wasm's own input gradient, Sum, Mean and MaxPoolGrad, tfjs's batch-norm path and
+ * gradient, as rsc trained before. The depthwise gradients are the composites in both.
  */
 export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast"): void {
   if (stock.batchNormGrad === undefined) stock.batchNormGrad = stockBatchNormGradient();
   stock.backpropInput ??= getKernel("Conv2DBackpropInput", "wasm");
   stock.sum ??= getKernel("Sum", "wasm");
   stock.mean ??= getKernel("Mean", "wasm");
+  stock.maxPoolGrad ??= getKernel("MaxPoolGrad", "wasm");
   replaceKernel({
     kernelName: "DepthwiseConv2dNativeBackpropFilter",
     backendName: "wasm",
@@ -344,6 +349,7 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
     });
     if (stock.sum !== undefined && stock.mean !== undefined)
       for (const config of leadingReductionKernels(stock.sum, stock.mean)) replaceKernel(config);
+    if (stock.maxPoolGrad !== undefined) replaceKernel(maxPoolGradKernel(stock.maxPoolGrad));
     for (const config of BATCH_NORM_TRAINING_KERNELS) replaceKernel(config);
     registerBatchNormTrainingGradient();
     const tfjsGrad = stock.batchNormGrad.gradFunc;
@@ -354,7 +360,7 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
         (engine().backendName === "wasm" ? broadcasting : tfjsGrad)(dy, saved, attrs),
     });
   } else {
-    for (const own of [stock.backpropInput, stock.sum, stock.mean])
+    for (const own of [stock.backpropInput, stock.sum, stock.mean, stock.maxPoolGrad])
       if (own !== undefined) replaceKernel(own);
     // Without the fused batch-norm kernels the layer takes tfjs's moments and FusedBatchNorm.
     for (const config of BATCH_NORM_TRAINING_KERNELS)

@@ -1,6 +1,6 @@
 /**
  * wasm's fast training kernels (wasm-conv-gradients.ts, wasm-batchnorm-gradient.ts,
- * wasm-reduce-kernels.ts) against the
+ * wasm-reduce-kernels.ts, wasm-pool-gradient.ts) against the
  * cpu backend's own kernels and tfjs's own gradient, on seeded random cases: odd sizes, strides
  * 1, 2 and (2, 1), 'same' with odd and even inputs, 'valid', explicit and numeric padding, 1x1
  * kernels. The wasm result must match the cpu one within 1e-5 of the largest value, in shape
@@ -252,4 +252,50 @@ describe("wasm Sum and Mean over leading axes", () => {
     expect(Array.from(await y.data())).toEqual([9, 12]);
     tf.dispose([x, y]);
   });
+});
+
+type PoolCase = [
+  name: string,
+  x: [number, number, number, number],
+  size: number | [number, number],
+  strides: number | [number, number],
+  pad: "same" | "valid",
+];
+
+const POOL_CASES: PoolCase[] = [
+  ["3x3 stride 2 valid (ResNet's, odd input)", [2, 9, 9, 5], 3, 2, "valid"],
+  ["3x3 stride 2 same (even input)", [2, 8, 6, 3], 3, 2, "same"],
+  ["2x2 stride 2 valid", [3, 6, 7, 4], 2, 2, "valid"],
+  ["3x3 stride 1 same (overlapping windows)", [1, 5, 6, 7], 3, 1, "same"],
+  ["3x2 strides (1, 2) same", [2, 7, 5, 2], [3, 2], [1, 2], "same"],
+];
+
+describe("wasm's max-pool gradient matches the cpu backend's", () => {
+  for (const [name, shape, size, strides, pad] of POOL_CASES) {
+    it(name, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      // Values rounded to a few levels, so windows hold ties (the first maximum must win) and
+      // one -Infinity window position.
+      const values = seeded(shape, 21).map((v) => Math.round(v * 3) / 3);
+      values[n - 1] = Number.NEGATIVE_INFINITY;
+      const run = async () => {
+        const x = tf.tensor4d(values, shape);
+        const y = tf.maxPool(x, size, strides, pad);
+        const w = tf.tensor(seeded(y.shape, 22), y.shape);
+        const dx = tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, strides, pad), w)),
+        )(x);
+        const out = await read(dx);
+        tf.dispose([x, y, w, dx]);
+        return out;
+      };
+      await selectRuntime("cpu");
+      const expected = await run();
+      await selectRuntime("wasm");
+      const profile = await tf.profile(run);
+      expect(profile.kernels.map((k) => k.name)).toContain("MaxPoolGrad");
+      expectClose(await run(), expected);
+      expect(expected.values.some((v) => v !== 0)).toBe(true);
+    });
+  }
 });
