@@ -7,9 +7,10 @@
  *
  * `wasm` is measured three ways, each in its own process (wasm's thread pool is fixed when the
  * backend starts): `wasm-old` (the filter gradient as one im2col product, wasm's own input
- * gradient, tfjs's batch-norm gradient: rsc before issue 16), `wasm-new` (the gradients as
- * forward convs, 1 thread), `wasm-threads` (the same on the threaded binary, one thread per
- * available core). Other runtimes (node, cpu, webgpu, ...) run as given.
+ * gradient, tfjs's batch-norm gradient and tfjs's Adam: rsc before issue 16), `wasm-new` (the
+ * gradients as forward convs, Adam in one pass per variable, 1 thread), `wasm-threads` (the same
+ * on the threaded binary, one thread per available core). Other runtimes (node, cpu, webgpu, ...)
+ * run as given.
  *
  * Each runtime: the model is built from the spec with the compiler's seeded weights, compiled as
  * `rsc train` compiles it, then one warm-up step (not counted) and --steps timed `trainOnBatch`
@@ -109,7 +110,9 @@ if (values.child !== undefined) {
   const steps = Number(v.runtime === "cpu" ? values["cpu-steps"] : values.steps);
   const model = backend.toLayersModel(graph, weights);
   model.compile({
-    optimizer: tf.train.adam(0.001),
+    // wasm-old is rsc before issue 16, so it keeps tfjs's own Adam; the others use rsc's, whose
+    // update is one pass per variable on wasm (fused-adam.ts).
+    optimizer: v.kernels === "composite" ? tf.train.adam(0.001) : backend.adam(0.001),
     loss: "categoricalCrossentropy",
     metrics: ["accuracy"],
   });

@@ -7,6 +7,7 @@ export * as tfl from "@tensorflow/tfjs-layers";
 export * from "./artifacts.js";
 export * from "./artifacts-format.js";
 export * from "./backend.js";
+export { ADAM_UPDATE_KERNEL, adam, FusedAdamOptimizer } from "./fused-adam.js";
 export { TFJS_BACKEND_INFO } from "./info.js";
 export * from "./lowerings.js";
 export * from "./runtime.js";

@@ -52,13 +52,13 @@ export async function profileTrainingStep(
     readonly inputs: readonly string[];
   },
 ): Promise<StepProfile> {
-  const { tf, lowerGraph } = await import("@rsc/backend-tfjs");
+  const { adam, tf, lowerGraph } = await import("@rsc/backend-tfjs");
   const model = lowerGraph(graph, weights).model;
   if (model === undefined) throw new Error("the model cannot be built with tfjs");
   const x = batch.x as InstanceType<typeof tf.Tensor>;
   const y = batch.y as InstanceType<typeof tf.Tensor>;
   model.compile({
-    optimizer: tf.train.adam(options.learningRate),
+    optimizer: adam(options.learningRate),
     loss: "categoricalCrossentropy",
     metrics: ["accuracy"],
   });

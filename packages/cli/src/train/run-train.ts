@@ -190,7 +190,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
     quiet: out.json,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
   });
-  const { tf, lowerGraph, saveArtifacts, wasmThreadInfo } = await import("@rsc/backend-tfjs");
+  const { adam, tf, lowerGraph, saveArtifacts, wasmThreadInfo } = await import("@rsc/backend-tfjs");
   const wasm = runtime === "wasm" ? wasmThreadInfo() : undefined;
   if (wasm?.fallback !== undefined && !out.json)
     say(`wasm threads unavailable (${wasm.fallback}): training on 1 thread`);
@@ -206,7 +206,7 @@ export async function runTrain(spec: string, flags: TrainFlags): Promise<number>
   }
   const model = lowered.model;
   model.compile({
-    optimizer: tf.train.adam(learningRate),
+    optimizer: adam(learningRate),
     loss: "categoricalCrossentropy",
     metrics: ["accuracy"],
   });
