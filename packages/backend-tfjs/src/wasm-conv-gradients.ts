@@ -25,9 +25,9 @@ import {
   pad,
   reshape,
   slice,
+  type Tensor,
   type Tensor4D,
   tidy,
-  transpose,
   zeros,
 } from "@tensorflow/tfjs-core";
 import { SimdHeap } from "./wasm-simd.js";
@@ -120,6 +120,24 @@ function swapChannels(filter: Tensor4D, flip: boolean): Tensor4D {
   return e.makeTensorFromTensorInfo(out) as Tensor4D;
 }
 
+/** `t` viewed as [a, m, b] as [b, m, a] (wasm-simd-kernels.wat's tiled transposeOuter). */
+function transposeOuter(t: Tensor, a: number, m: number, b: number): Tensor {
+  const e = engine();
+  const heap = new SimdHeap(e.backend);
+  const out = heap.output([b, m, a]);
+  heap.kernels.transposeOuter(heap.offset(t), heap.offset(out), a, m, b);
+  return e.makeTensorFromTensorInfo(out);
+}
+
+/** `t` viewed as [a, m, b] as [m, a, b] (whole rows of b moved: swapLeading). */
+function swapLeading(t: Tensor, a: number, m: number, b: number): Tensor {
+  const e = engine();
+  const heap = new SimdHeap(e.backend);
+  const out = heap.output([m, a, b]);
+  heap.kernels.swapLeading(heap.offset(t), heap.offset(out), a, m, b);
+  return e.makeTensorFromTensorInfo(out);
+}
+
 /** dW of conv2d(x, W) for output gradient dy: `filterShape` `[kh, kw, ci, co]`. */
 export function conv2dBackpropFilterAsConv(
   x: Tensor4D,
@@ -133,19 +151,27 @@ export function conv2dBackpropFilterAsConv(
   const { top, left } = info.padInfo;
   return tidy(() => {
     if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && oh === x.shape[1] && ow === x.shape[2]) {
-      // Each output reads its own input pixel: x^T dy, a transpose (memory-bound) and an
-      // untransposed product (XNNPACK). A strided or padded 1x1 kernel takes the conv below,
-      // whose indirection does the striding (wasm's StridedSlice is an element-by-element loop).
+      // Each output reads its own input pixel: x^T dy, one transpose and an untransposed
+      // product. XNNPACK packs the product's second operand afresh each call, single-threaded at
+      // ~10 ns a value, so the smaller of x and dy takes that place: dy^T x then a transpose of
+      // the small [co, ci] result when ci < co. A strided or padded 1x1 kernel takes the conv
+      // below, whose indirection does the striding (wasm's StridedSlice is an element loop).
       const rows = n * oh * ow;
-      const xt = transpose(reshape(x, [rows, ci]));
-      return reshape(matMul(xt, reshape(dy, [rows, co])), [1, 1, ci, co]) as Tensor4D;
+      if (ci < co) {
+        const dyT = reshape(transposeOuter(dy, rows, 1, co), [co, rows]);
+        const dwT = matMul(dyT, reshape(x, [rows, ci])); // [co, ci]
+        return reshape(transposeOuter(dwT, co, 1, ci), [1, 1, ci, co]) as Tensor4D;
+      }
+      const xT = reshape(transposeOuter(x, rows, 1, ci), [ci, rows]);
+      return reshape(matMul(xT, reshape(dy, [rows, co])), [1, 1, ci, co]) as Tensor4D;
     }
     // Every row of the padded input a tap can read, and no more: kh + (oh - 1) * sh rows.
-    const xPad = window(x, -top, -left, kh + (oh - 1) * sh, kw + (ow - 1) * sw); // [n, R, C, ci]
-    const xT = transpose(xPad, [3, 1, 2, 0]); // [ci, R, C, n]
-    const dyT = transpose(dy, [1, 2, 0, 3]); // [oh, ow, n, co]
-    const g = conv2d(xT, dyT as Tensor4D, 1, "valid", "NHWC", [sh, sw]); // [ci, kh, kw, co]
-    return transpose(g, [1, 2, 0, 3]) as Tensor4D;
+    const [rowsIn, colsIn] = [kh + (oh - 1) * sh, kw + (ow - 1) * sw];
+    const xPad = window(x, -top, -left, rowsIn, colsIn); // [n, R, C, ci]
+    const xT = reshape(transposeOuter(xPad, n, rowsIn * colsIn, ci), [ci, rowsIn, colsIn, n]);
+    const dyT = reshape(swapLeading(dy, n, oh * ow, co), [oh, ow, n, co]);
+    const g = conv2d(xT as Tensor4D, dyT as Tensor4D, 1, "valid", "NHWC", [sh, sw]); // [ci, kh, kw, co]
+    return reshape(swapLeading(g, ci, kh * kw, co), [kh, kw, ci, co]) as Tensor4D;
   });
 }
 

@@ -1,7 +1,7 @@
 ;; Training kernels with 128-bit SIMD that run on tfjs-wasm's own memory (imported), for the
 ;; work tfjs composes of many single-threaded passes or runs as naive loops: batch norm's
-;; statistics and gradient, sums over leading axes (a bias gradient), a conv kernel's channel
-;; swap, max pooling's gradient and Adam's update. JavaScript loops over the same data run 5-10x slower than these.
+;; statistics and gradient, sums over leading axes (a bias gradient), the transposes of the conv
+;; gradients, max pooling's gradient and Adam's update. JavaScript loops over the same data run 5-10x slower than these.
 ;;
 ;; Every pointer is a byte offset into the memory; f32 arrays are 4-byte aligned, f64 ones
 ;; 8-byte aligned (unaligned v128 access is allowed, only slower). `rows x channels` arrays are
@@ -240,6 +240,92 @@
         (local.set $dx (i32.add (local.get $dx) (local.get $channels)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
+
+  ;; dst[j, k, i] = src[i, k, j] for i < a, k < m, j < b: [a, m, b] -> [b, m, a] (m = 1: a 2-D
+  ;; transpose). Tiles of 8 x 8 keep both the reads and the writes within a few cache lines;
+  ;; wasm's own Transpose walks the output element by element (~8 ns an element at [2048, 512]).
+  (func (export "transposeOuter")
+    (param $src i32) (param $dst i32) (param $a i32) (param $m i32) (param $b i32)
+    (local $k i32) (local $i0 i32) (local $j0 i32) (local $i i32) (local $j i32) (local $i1 i32)
+    (local $j1 i32) (local $srcRow i32) (local $dstRow i32) (local $srcStride i32)
+    (local $dstStride i32)
+    ;; Byte strides between consecutive i in src and consecutive j in dst.
+    (local.set $srcStride (i32.shl (i32.mul (local.get $m) (local.get $b)) (i32.const 2)))
+    (local.set $dstStride (i32.shl (i32.mul (local.get $m) (local.get $a)) (i32.const 2)))
+    (block $kDone (loop $kLoop
+      (br_if $kDone (i32.ge_u (local.get $k) (local.get $m)))
+      (local.set $i0 (i32.const 0))
+      (block $iDone (loop $iBlock
+        (br_if $iDone (i32.ge_u (local.get $i0) (local.get $a)))
+        (local.set $i1 (select (local.get $a) (i32.add (local.get $i0) (i32.const 8))
+          (i32.lt_u (local.get $a) (i32.add (local.get $i0) (i32.const 8)))))
+        (local.set $j0 (i32.const 0))
+        (block $jDone (loop $jBlock
+          (br_if $jDone (i32.ge_u (local.get $j0) (local.get $b)))
+          (local.set $j1 (select (local.get $b) (i32.add (local.get $j0) (i32.const 8))
+            (i32.lt_u (local.get $b) (i32.add (local.get $j0) (i32.const 8)))))
+          (local.set $j (local.get $j0))
+          (block $rowsDone (loop $rowLoop
+            (br_if $rowsDone (i32.ge_u (local.get $j) (local.get $j1)))
+            ;; dst[j, k, i0..i1) from src[i0..i1, k, j].
+            (local.set $dstRow (i32.add (local.get $dst) (i32.add
+              (i32.mul (local.get $j) (local.get $dstStride))
+              (i32.shl (i32.add (i32.mul (local.get $k) (local.get $a)) (local.get $i0)) (i32.const 2)))))
+            (local.set $srcRow (i32.add (local.get $src) (i32.add
+              (i32.mul (local.get $i0) (local.get $srcStride))
+              (i32.shl (i32.add (i32.mul (local.get $k) (local.get $b)) (local.get $j)) (i32.const 2)))))
+            (local.set $i (local.get $i0))
+            (block $colsDone (loop $colLoop
+              (br_if $colsDone (i32.ge_u (local.get $i) (local.get $i1)))
+              (f32.store (local.get $dstRow) (f32.load (local.get $srcRow)))
+              (local.set $dstRow (i32.add (local.get $dstRow) (i32.const 4)))
+              (local.set $srcRow (i32.add (local.get $srcRow) (local.get $srcStride)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $colLoop)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $rowLoop)))
+          (local.set $j0 (local.get $j1))
+          (br $jBlock)))
+        (local.set $i0 (local.get $i1))
+        (br $iBlock)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $kLoop))))
+
+  ;; dst[k, i, :] = src[i, k, :] for i < a, k < m, rows of b values: [a, m, b] -> [m, a, b], each
+  ;; row copied four lanes at a time (then one by one for the last b % 4).
+  (func (export "swapLeading")
+    (param $src i32) (param $dst i32) (param $a i32) (param $m i32) (param $b i32)
+    (local $i i32) (local $k i32) (local $from i32) (local $to i32) (local $end i32)
+    (local $wideEnd i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $b) (i32.const 2)))
+    (block $iDone (loop $iLoop
+      (br_if $iDone (i32.ge_u (local.get $i) (local.get $a)))
+      (local.set $k (i32.const 0))
+      (block $kDone (loop $kLoop
+        (br_if $kDone (i32.ge_u (local.get $k) (local.get $m)))
+        (local.set $from (i32.add (local.get $src) (i32.mul (local.get $rowBytes)
+          (i32.add (i32.mul (local.get $i) (local.get $m)) (local.get $k)))))
+        (local.set $to (i32.add (local.get $dst) (i32.mul (local.get $rowBytes)
+          (i32.add (i32.mul (local.get $k) (local.get $a)) (local.get $i)))))
+        (local.set $end (i32.add (local.get $from) (local.get $rowBytes)))
+        (local.set $wideEnd (i32.add (local.get $from)
+          (i32.and (local.get $rowBytes) (i32.const -16))))
+        (block $wideDone (loop $wide
+          (br_if $wideDone (i32.ge_u (local.get $from) (local.get $wideEnd)))
+          (v128.store (local.get $to) (v128.load (local.get $from)))
+          (local.set $from (i32.add (local.get $from) (i32.const 16)))
+          (local.set $to (i32.add (local.get $to) (i32.const 16)))
+          (br $wide)))
+        (block $tailDone (loop $tail
+          (br_if $tailDone (i32.ge_u (local.get $from) (local.get $end)))
+          (f32.store (local.get $to) (f32.load (local.get $from)))
+          (local.set $from (i32.add (local.get $from) (i32.const 4)))
+          (local.set $to (i32.add (local.get $to) (i32.const 4)))
+          (br $tail)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $kLoop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iLoop))))
 
   ;; A conv kernel [taps, ci, co] as [taps, co, ci] (channels swapped), the taps in reverse order
   ;; when flip is 1: dst[t, o, i] = src[flip ? taps - 1 - t : t, i, o]. Blocked 16 x 16 so reads and

@@ -71,6 +71,8 @@ export interface SimdKernels {
     best: number,
     at: number,
   ): void;
+  transposeOuter(src: number, dst: number, a: number, m: number, b: number): void;
+  swapLeading(src: number, dst: number, a: number, m: number, b: number): void;
   swapChannels(src: number, dst: number, taps: number, ci: number, co: number, flip: number): void;
   adam(
     p: number,

@@ -117,6 +117,34 @@ export function simdKernelCases(): void {
     });
   }
 
+  for (const [a, m, b] of [
+    [1, 1, 1],
+    [5, 1, 3],
+    [9, 4, 17],
+    [16, 3, 8],
+  ] as const) {
+    it(`transposeOuter and swapLeading over [${a}, ${m}, ${b}]`, () => {
+      const src = seeded(a * m * b, 13);
+      const heap = new SimdHeap(tf.backend());
+      withTensors([src, new Float32Array(src.length), new Float32Array(src.length)], (ts) => {
+        const [from, outer, leading] = ts.map((t) => heap.offset(t)) as number[];
+        heap.kernels.transposeOuter(from!, outer!, a, m, b);
+        heap.kernels.swapLeading(from!, leading!, a, m, b);
+        const expectedOuter = new Float32Array(src.length);
+        const expectedLeading = new Float32Array(src.length);
+        for (let i = 0; i < a; i++)
+          for (let k = 0; k < m; k++)
+            for (let j = 0; j < b; j++) {
+              const v = src[(i * m + k) * b + j]!;
+              expectedOuter[(j * m + k) * a + i] = v;
+              expectedLeading[(k * a + i) * b + j] = v;
+            }
+        expect(heap.f32(outer!, src.length)).toEqual(expectedOuter);
+        expect(heap.f32(leading!, src.length)).toEqual(expectedLeading);
+      });
+    });
+  }
+
   for (const [taps, ci, co] of [
     [1, 3, 5],
     [9, 17, 33],

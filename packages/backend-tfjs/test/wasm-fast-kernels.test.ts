@@ -41,6 +41,7 @@ const CASES: Case[] = [
   ],
   ["5x5 numeric padding 1 stride 1", [1, 8, 7, 2], [5, 5, 2, 3], 1, 1],
   ["1x1 valid stride 1", [2, 5, 5, 4], [1, 1, 4, 5], 1, "valid"],
+  ["1x1 valid stride 1 (more inputs than outputs)", [2, 5, 4, 6], [1, 1, 6, 3], 1, "valid"],
   [
     "1x1 explicit padding (0,1)/(2,0) stride 1",
     [2, 4, 5, 3],
