@@ -327,6 +327,69 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $iLoop))))
 
+  ;; The transposed patches of a conv's input (NHWC, dilation 1): dst[(p * kw + q) * c + ch, r] =
+  ;; x[b, i * sh - top + p, j * sw - left + q, ch] for the output position r = (b * oh + i) * ow + j,
+  ;; zero where that lies in the padding. [kh * kw * c, n * oh * ow], the first operand of the
+  ;; filter gradient as one product (dW = patches^T-rows times dy).
+  (func (export "im2colT")
+    (param $x i32) (param $dst i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $top i32) (param $left i32)
+    (local $rows i32) (local $p i32) (local $q i32) (local $ch i32) (local $b i32) (local $i i32)
+    (local $j i32) (local $ih i32) (local $iw i32) (local $out i32) (local $image i32)
+    (local $rowValid i32)
+    (local.set $rows (i32.mul (i32.mul (local.get $n) (local.get $oh)) (local.get $ow)))
+    (local.set $out (local.get $dst))
+    (block $pDone (loop $pLoop
+      (br_if $pDone (i32.ge_u (local.get $p) (local.get $kh)))
+      (local.set $q (i32.const 0))
+      (block $qDone (loop $qLoop
+        (br_if $qDone (i32.ge_u (local.get $q) (local.get $kw)))
+        (local.set $ch (i32.const 0))
+        (block $chDone (loop $chLoop
+          (br_if $chDone (i32.ge_u (local.get $ch) (local.get $c)))
+          ;; One row of dst: every output position for tap (p, q), channel ch.
+          (local.set $b (i32.const 0))
+          (block $bDone (loop $bLoop
+            (br_if $bDone (i32.ge_u (local.get $b) (local.get $n)))
+            (local.set $image (i32.mul (local.get $b) (i32.mul (local.get $h) (local.get $w))))
+            (local.set $i (i32.const 0))
+            (block $iDone (loop $iLoop
+              (br_if $iDone (i32.ge_u (local.get $i) (local.get $oh)))
+              (local.set $ih (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh))
+                (local.get $top)) (local.get $p)))
+              (local.set $rowValid (i32.and (i32.ge_s (local.get $ih) (i32.const 0))
+                (i32.lt_s (local.get $ih) (local.get $h))))
+              (local.set $j (i32.const 0))
+              (block $jDone (loop $jLoop
+                (br_if $jDone (i32.ge_u (local.get $j) (local.get $ow)))
+                (local.set $iw (i32.add (i32.sub (i32.mul (local.get $j) (local.get $sw))
+                  (local.get $left)) (local.get $q)))
+                (f32.store (local.get $out)
+                  (if (result f32)
+                    (i32.and (local.get $rowValid)
+                      (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
+                        (i32.lt_s (local.get $iw) (local.get $w))))
+                    (then (f32.load (i32.add (local.get $x) (i32.shl
+                      (i32.add (i32.mul (i32.add (local.get $image)
+                        (i32.add (i32.mul (local.get $ih) (local.get $w)) (local.get $iw)))
+                        (local.get $c)) (local.get $ch))
+                      (i32.const 2)))))
+                    (else (f32.const 0))))
+                (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jLoop)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $iLoop)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bLoop)))
+          (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+          (br $chLoop)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $qLoop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $pLoop))))
+
   ;; A conv kernel [taps, ci, co] as [taps, co, ci] (channels swapped), the taps in reverse order
   ;; when flip is 1: dst[t, o, i] = src[flip ? taps - 1 - t : t, i, o]. Blocked 16 x 16 so reads and
   ;; writes both stay in cache lines (scalar: a transpose has no 4-wide form without shuffles).

@@ -72,6 +72,22 @@ export interface SimdKernels {
     at: number,
   ): void;
   transposeOuter(src: number, dst: number, a: number, m: number, b: number): void;
+  im2colT(
+    x: number,
+    dst: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
   swapLeading(src: number, dst: number, a: number, m: number, b: number): void;
   swapChannels(src: number, dst: number, taps: number, ci: number, co: number, flip: number): void;
   adam(

@@ -3,7 +3,8 @@
  * wasm-reduce-kernels.ts, wasm-pool-gradient.ts) against the
  * cpu backend's own kernels and tfjs's own gradient, on seeded random cases: odd sizes, strides
  * 1, 2 and (2, 1), 'same' with odd and even inputs, 'valid', explicit and numeric padding, 1x1
- * kernels. The wasm result must match the cpu one within 1e-5 of the largest value, in shape
+ * kernels, few input channels (the filter gradient as one product of the patches) and 16-32
+ * (as a conv). The wasm result must match the cpu one within 1e-5 of the largest value, in shape
  * and in every element; the profile must show the kernels that make them fast were used.
  */
 import { describe, expect, it } from "vitest";
@@ -40,6 +41,15 @@ const CASES: Case[] = [
     ],
   ],
   ["5x5 numeric padding 1 stride 1", [1, 8, 7, 2], [5, 5, 2, 3], 1, 1],
+  ["3x3 same stride 1, 32 channels (the conv path)", [2, 6, 5, 32], [3, 3, 32, 4], 1, "same"],
+  ["3x3 same stride 2, 32 channels (the conv path)", [2, 7, 7, 32], [3, 3, 32, 3], 2, "same"],
+  [
+    "5x5 valid strides (2, 1), 16 channels (the conv path)",
+    [1, 9, 8, 16],
+    [5, 5, 16, 2],
+    [2, 1],
+    "valid",
+  ],
   ["1x1 valid stride 1", [2, 5, 5, 4], [1, 1, 4, 5], 1, "valid"],
   ["1x1 valid stride 1 (more inputs than outputs)", [2, 5, 4, 6], [1, 1, 6, 3], 1, "valid"],
   [
@@ -130,8 +140,9 @@ describe("wasm conv2d gradients as forward convs", () => {
 
   it("run as XNNPACK convolutions and products, not wasm's naive input-gradient loop", async () => {
     await selectRuntime("wasm");
-    const x = tf.randomNormal([2, 9, 9, 8], 0, 1, "float32", 1) as tf.Tensor4D;
-    const k = tf.variable(tf.randomNormal([3, 3, 8, 8], 0, 1, "float32", 2));
+    // 3 x 3 x 32 taps: above the patch size that takes the one-product filter gradient.
+    const x = tf.randomNormal([2, 9, 9, 32], 0, 1, "float32", 1) as tf.Tensor4D;
+    const k = tf.variable(tf.randomNormal([3, 3, 32, 8], 0, 1, "float32", 2));
     const xv = tf.variable(x);
     const profile = await tf.profile(() =>
       tf.variableGrads(
@@ -146,6 +157,20 @@ describe("wasm conv2d gradients as forward convs", () => {
     expect(names).toContain("Conv2DBackpropFilter");
     expect(names.filter((n) => n === "Conv2D").length).toBeGreaterThanOrEqual(3);
     tf.dispose([x, k, xv]);
+  });
+
+  it("a filter gradient over few input channels is one product of the patches", async () => {
+    await selectRuntime("wasm");
+    const x = tf.randomNormal([2, 13, 13, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+    const dy = tf.randomNormal([2, 4, 4, 5], 0, 1, "float32", 2) as tf.Tensor4D;
+    const attrs = { strides: 2, pad: "valid", dataFormat: "NHWC", filterShape: [7, 7, 3, 5] };
+    const profile = await tf.profile(() =>
+      tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, attrs as unknown as tf.NamedAttrMap),
+    );
+    const names = profile.kernels.map((kk) => kk.name);
+    expect(names).toContain("BatchMatMul");
+    expect(names).not.toContain("Conv2D");
+    tf.dispose([x, dy]);
   });
 });
 
