@@ -325,3 +325,33 @@ describe("wasm's max-pool gradient matches the cpu backend's", () => {
     });
   }
 });
+
+describe("wasm's Identity shares its input's data", () => {
+  it("a clone reads the same values, outlives its source, and copies nothing", async () => {
+    await selectRuntime("wasm");
+    const x = tf.tensor([1.5, -2, 3.25, 4], [2, 2]);
+    const backend = tf.engine().backend;
+    const before = backend.numDataIds();
+    const y = tf.clone(x);
+    // The clone is a new tensor on the same data: nothing allocated on the heap.
+    expect(backend.numDataIds()).toBe(before);
+    expect(y.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1.5, -2, 3.25, 4]);
+    y.dispose();
+    // Training still saves tensors through it and computes the same gradient as the cpu backend.
+    const grad = async () => {
+      const v = tf.tensor([0.5, -1, 2], [3]);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.exp(t), tf.relu(t))))(v);
+      const out = Array.from(await g.data());
+      tf.dispose([v, g]);
+      return out;
+    };
+    const onWasm = await grad();
+    await selectRuntime("cpu");
+    const onCpu = await grad();
+    onWasm.forEach((g, i) => {
+      expect(Math.abs(g - onCpu[i]!)).toBeLessThan(1e-6);
+    });
+  });
+});
