@@ -7,9 +7,10 @@
  *
  * `wasm` is measured three ways, each in its own process (wasm's thread pool is fixed when the
  * backend starts): `wasm-old` (the filter gradient as one im2col product, wasm's own input
- * gradient, tfjs's batch-norm gradient and tfjs's Adam: rsc before issue 16), `wasm-new` (the
- * gradients as forward convs, Adam in one pass per variable, 1 thread), `wasm-threads` (the same
- * on the threaded binary, one thread per available core). Other runtimes (node, cpu, webgpu, ...)
+ * gradient, Sum, Mean, MaxPoolGrad and Identity, tfjs's batch norm and Adam: rsc before issue 16),
+ * `wasm-new` (the gradients as forward convs and products, batch norm and Adam as fused SIMD
+ * kernels, 1 thread), `wasm-threads` (the same on the threaded binary, one thread per available
+ * core). Other runtimes (node, cpu, webgpu, ...)
  * run as given.
  *
  * Each runtime: the model is built from the spec with the compiler's seeded weights, compiled as
