@@ -113,29 +113,30 @@ export function spread(t: Tensor4D, sh: number, sw: number): Tensor4D {
  */
 function swapChannels(filter: Tensor4D, flip: boolean): Tensor4D {
   const [kh, kw, ci, co] = filter.shape;
+  return onHeap([kh, kw, co, ci], (heap, out) =>
+    heap.kernels.swapChannels(heap.offset(filter), out, kh * kw, ci, co, flip ? 1 : 0),
+  ) as Tensor4D;
+}
+
+/** A new tensor of `shape` that `write` fills on the wasm heap (given its byte offset). */
+function onHeap(shape: number[], write: (heap: SimdHeap, out: number) => void): Tensor {
   const e = engine();
   const heap = new SimdHeap(e.backend);
-  const out = heap.output([kh, kw, co, ci]);
-  heap.kernels.swapChannels(heap.offset(filter), heap.offset(out), kh * kw, ci, co, flip ? 1 : 0);
-  return e.makeTensorFromTensorInfo(out) as Tensor4D;
+  const out = heap.output(shape);
+  write(heap, heap.offset(out));
+  return e.makeTensorFromTensorInfo(out);
 }
 
 /** `t` viewed as [a, m, b] as [b, m, a] (wasm-simd-kernels.wat's tiled transposeOuter). */
 function transposeOuter(t: Tensor, a: number, m: number, b: number): Tensor {
-  const e = engine();
-  const heap = new SimdHeap(e.backend);
-  const out = heap.output([b, m, a]);
-  heap.kernels.transposeOuter(heap.offset(t), heap.offset(out), a, m, b);
-  return e.makeTensorFromTensorInfo(out);
+  return onHeap([b, m, a], (heap, out) =>
+    heap.kernels.transposeOuter(heap.offset(t), out, a, m, b),
+  );
 }
 
 /** `t` viewed as [a, m, b] as [m, a, b] (whole rows of b moved: swapLeading). */
 function swapLeading(t: Tensor, a: number, m: number, b: number): Tensor {
-  const e = engine();
-  const heap = new SimdHeap(e.backend);
-  const out = heap.output([m, a, b]);
-  heap.kernels.swapLeading(heap.offset(t), heap.offset(out), a, m, b);
-  return e.makeTensorFromTensorInfo(out);
+  return onHeap([m, a, b], (heap, out) => heap.kernels.swapLeading(heap.offset(t), out, a, m, b));
 }
 
 /** Patch sizes (kh * kw * ci) up to which the filter gradient is one product of the patches. */
@@ -172,27 +173,10 @@ export function conv2dBackpropFilterAsConv(
       // Few input channels (a first layer: ResNet's 7x7 conv1 over 3): the conv below would run
       // with ci as its batch, badly (~6 GFLOP/s). The patches, transposed, times dy instead.
       const rows = n * oh * ow;
-      const e = engine();
-      const heap = new SimdHeap(e.backend);
-      const patchesT = heap.output([kh * kw * ci, rows]);
       const [, h, w] = x.shape;
-      heap.kernels.im2colT(
-        heap.offset(x),
-        heap.offset(patchesT),
-        n,
-        h,
-        w,
-        ci,
-        oh,
-        ow,
-        kh,
-        kw,
-        sh,
-        sw,
-        top,
-        left,
+      const p = onHeap([kh * kw * ci, rows], (heap, out) =>
+        heap.kernels.im2colT(heap.offset(x), out, n, h, w, ci, oh, ow, kh, kw, sh, sw, top, left),
       );
-      const p = e.makeTensorFromTensorInfo(patchesT);
       return reshape(matMul(p, reshape(dy, [rows, co])), [kh, kw, ci, co]) as Tensor4D;
     }
     // Every row of the padded input a tap can read, and no more: kh + (oh - 1) * sh rows.
