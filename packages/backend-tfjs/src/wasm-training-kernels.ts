@@ -2,8 +2,9 @@
  * The tfjs wasm backend (4.22) has every forward kernel our ops need and most gradients, but not
  * `Conv2DBackpropFilter` (the kernel gradient of a convolution), so it cannot train a conv net,
  * and its `Conv2DBackpropInput` is a naive loop. {@link registerWasmTrainingKernels} registers
- * both as forward convolutions (wasm-conv-gradients.ts, what XNNPACK runs fast) and batch norm's
- * gradient without tiling (wasm-batchnorm-gradient.ts).
+ * both as forward convolutions (wasm-conv-gradients.ts, what XNNPACK runs fast), with batch norm
+ * in training mode as two fused kernels (wasm-batchnorm-training.ts) and the SIMD kernels of
+ * wasm-simd-kernels.wat.
  *
  * The earlier filter gradient stays here for comparison (`composite`): the strided input patches
  * of each kernel tap concatenated (im2col, in HWIO order) and multiplied by the output gradient in
@@ -18,7 +19,6 @@ import {
   backend_util,
   concat,
   engine,
-  type GradConfig,
   getKernel,
   type KernelBackend,
   type KernelConfig,
@@ -26,7 +26,6 @@ import {
   mul,
   type NamedAttrMap,
   pad,
-  registerGradient,
   registerKernel,
   reshape,
   slice,
@@ -39,7 +38,6 @@ import {
   tidy,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
-import { batchNormGradient, stockBatchNormGradient } from "./wasm-batchnorm-gradient.js";
 import {
   BATCH_NORM_TRAINING_KERNELS,
   registerBatchNormTrainingGradient,
@@ -281,7 +279,6 @@ const stock: {
   mean?: KernelConfig;
   maxPoolGrad?: KernelConfig;
   identity?: KernelConfig;
-  batchNormGrad?: GradConfig;
 } = {};
 
 /** Registers `config` in place of any kernel of its name; set up now if its backend already runs. */
@@ -300,14 +297,12 @@ function replaceKernel(config: KernelConfig): void {
  * Registers wasm's training kernels. `fast` (the default): both conv2d gradients as forward convs
  * (wasm-conv-gradients.ts; wasm's own naive Conv2DBackpropInput is replaced), Sum and Mean over
  * leading axes in one SIMD pass (wasm-reduce-kernels.ts), max pooling's gradient
- * (wasm-pool-gradient.ts), an Identity that shares its input's data, batch norm in training mode as two fused kernels
- * (wasm-batchnorm-training.ts) and, while wasm is the active backend, tfjs's own FusedBatchNorm
- * gradient by broadcasting (wasm-batchnorm-gradient.ts). `composite`: the filter gradient as one
- * im2col product, wasm's own input gradient, Sum, Mean, MaxPoolGrad and Identity, tfjs's batch-norm path and
- * gradient, as rsc trained before. The depthwise gradients are the composites in both.
+ * (wasm-pool-gradient.ts), an Identity that shares its input's data, and batch norm in training
+ * mode as two fused kernels (wasm-batchnorm-training.ts). `composite`: the filter gradient as one
+ * im2col product, wasm's own input gradient, Sum, Mean, MaxPoolGrad and Identity, and tfjs's
+ * batch-norm path, as rsc trained before. The depthwise gradients are the composites in both.
  */
 export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast"): void {
-  if (stock.batchNormGrad === undefined) stock.batchNormGrad = stockBatchNormGradient();
   stock.backpropInput ??= getKernel("Conv2DBackpropInput", "wasm");
   stock.sum ??= getKernel("Sum", "wasm");
   stock.mean ??= getKernel("Mean", "wasm");
@@ -372,13 +367,6 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
     if (stock.identity !== undefined) replaceKernel(sharingIdentity(stock.identity));
     for (const config of BATCH_NORM_TRAINING_KERNELS) replaceKernel(config);
     registerBatchNormTrainingGradient();
-    const tfjsGrad = stock.batchNormGrad.gradFunc;
-    const broadcasting = batchNormGradient(tfjsGrad);
-    registerGradient({
-      ...stock.batchNormGrad,
-      gradFunc: (dy, saved, attrs) =>
-        (engine().backendName === "wasm" ? broadcasting : tfjsGrad)(dy, saved, attrs),
-    });
   } else {
     for (const own of [
       stock.backpropInput,
@@ -392,6 +380,5 @@ export function registerWasmTrainingKernels(kernels: WasmTrainingKernels = "fast
     for (const config of BATCH_NORM_TRAINING_KERNELS)
       if (getKernel(config.kernelName, config.backendName) !== undefined)
         unregisterKernel(config.kernelName, config.backendName);
-    registerGradient(stock.batchNormGrad);
   }
 }

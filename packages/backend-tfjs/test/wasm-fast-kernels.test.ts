@@ -1,6 +1,6 @@
 /**
- * wasm's fast training kernels (wasm-conv-gradients.ts, wasm-batchnorm-gradient.ts,
- * wasm-reduce-kernels.ts, wasm-pool-gradient.ts) against the
+ * wasm's fast training kernels (wasm-conv-gradients.ts, wasm-reduce-kernels.ts,
+ * wasm-pool-gradient.ts, the Identity of wasm-training-kernels.ts) against the
  * cpu backend's own kernels and tfjs's own gradient, on seeded random cases: odd sizes, strides
  * 1, 2 and (2, 1), 'same' with odd and even inputs, 'valid', explicit and numeric padding, 1x1
  * kernels, few input channels (the filter gradient as one product of the patches) and 16-32
@@ -171,63 +171,6 @@ describe("wasm conv2d gradients as forward convs", () => {
     expect(names).toContain("BatchMatMul");
     expect(names).not.toContain("Conv2D");
     tf.dispose([x, dy]);
-  });
-});
-
-/** Gradients of sum(batchNorm(x, mean, variance, offset, scale) * w) for all five inputs. */
-async function batchNormGrads(
-  data: Record<"x" | "mean" | "variance" | "offset" | "scale" | "w", Data>,
-) {
-  const t = Object.fromEntries(
-    Object.entries(data).map(([k, d]) => [k, tf.tensor(d.values, d.shape)]),
-  ) as Record<keyof typeof data, tf.Tensor>;
-  const f = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
-    tf.sum(tf.mul(tf.batchNorm(x, m, v, o, s, 1e-3), t.w));
-  const grads = tf.grads(f)([t.x, t.mean, t.variance, t.offset, t.scale]);
-  const out = await Promise.all(grads.map(read));
-  tf.dispose([...grads, ...Object.values(t)]);
-  return out;
-}
-
-describe("wasm batch-norm gradient by broadcasting", () => {
-  it.each([
-    ["rank 4, odd sizes", [3, 5, 7, 6]],
-    ["rank 2 (after a dense layer)", [9, 5]],
-  ])("matches tfjs's gradient on the cpu backend: %s", async (_name, xs) => {
-    await selectRuntime("cpu");
-    const c = xs.at(-1)!;
-    const data = {
-      x: { values: seeded(xs, 1), shape: xs },
-      mean: { values: seeded([c], 2), shape: [c] },
-      variance: {
-        values: Float32Array.from(seeded([c], 3), (v) => v * v + 0.1),
-        shape: [c],
-      },
-      offset: { values: seeded([c], 4), shape: [c] },
-      scale: { values: seeded([c], 5), shape: [c] },
-      w: { values: seeded(xs, 6), shape: xs },
-    };
-    const expected = await batchNormGrads(data);
-    await selectRuntime("wasm");
-    const actual = await batchNormGrads(data);
-    for (let i = 0; i < expected.length; i++) expectClose(actual[i]!, expected[i]!);
-  });
-
-  it("runs no Tile on wasm", async () => {
-    await selectRuntime("wasm");
-    const x = tf.variable(tf.randomNormal([4, 6, 6, 8], 0, 1, "float32", 1));
-    const scale = tf.variable(tf.ones([8]));
-    const offset = tf.variable(tf.zeros([8]));
-    const profile = await tf.profile(() =>
-      tf.variableGrads(() => {
-        const { mean, variance } = tf.moments(x, [0, 1, 2]);
-        return tf.sum(tf.square(tf.batchNorm(x, mean, variance, offset, scale, 1e-3)));
-      }, [x, scale, offset]),
-    );
-    const names = profile.kernels.map((k) => k.name);
-    expect(names).toContain("FusedBatchNorm");
-    expect(names).not.toContain("Tile");
-    tf.dispose([x, scale, offset]);
   });
 });
 
