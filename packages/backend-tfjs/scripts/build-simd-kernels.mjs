@@ -26,7 +26,8 @@ export async function generate() {
   const binary = (source) => {
     const module = wabt.parseWat("wasm-simd-kernels.wat", source, { simd: true, threads: true });
     try {
-      // wabt.js 1.0.39 validates shared memories as if threads were off; WebAssembly.Module checks below.
+      // wabt.js 1.0.39 validates shared memories as if threads were off: the engine checks
+      // the module instead (new WebAssembly.Module below).
       const bytes = Buffer.from(module.toBinary({}).buffer);
       new WebAssembly.Module(bytes); // throws if the engine refuses it
       return bytes.toString("base64");

@@ -269,11 +269,11 @@ const StockBatchNormalization = stockClass(() => layers.batchNormalization({}));
 /**
  * tfjs's BatchNormalization, computing training mode over the last axis with the fused kernels
  * of wasm-batchnorm-training.ts where the active backend has them (wasm), at ranks 2 to 4 (the
- * ranks tfjs's own supports). Elsewhere training mode is tfjs's moments and batchNorm: tfjs's
- * own layer when it has both gamma and beta, else (last axis) the same composition here with ones
- * or zeros in their place (tfjs's layer reads gamma and beta unconditionally and its batchNorm
- * gradient saves the scale, so `scale: false` or `center: false` could not train at all). Inference is
- * tfjs's own. The moving averages are updated as tfjs updates them:
+ * ranks tfjs's own supports). Elsewhere training mode is tfjs's moments and batchNorm: tfjs's own
+ * layer when it has both gamma and beta, else (last axis) the same composition here with ones or
+ * zeros in their place (tfjs's layer reads gamma and beta unconditionally and its batchNorm
+ * gradient saves the scale, so `scale: false` or `center: false` could not train at all).
+ * Inference is tfjs's own. The moving averages are updated as tfjs updates them:
  * moving -= (moving - batch) * (1 - momentum).
  */
 export class TrainingBatchNormalization extends StockBatchNormalization {

@@ -1,7 +1,8 @@
 ;; Training kernels with 128-bit SIMD that run on tfjs-wasm's own memory (imported), for the
 ;; work tfjs composes of many single-threaded passes or runs as naive loops: batch norm's
 ;; statistics and gradient, sums over leading axes (a bias gradient), the transposes of the conv
-;; gradients, max pooling's gradient and Adam's update. JavaScript loops over the same data run 5-10x slower than these.
+;; gradients, max pooling's gradient and Adam's update. JavaScript loops over the same data run
+;; 5-10x slower than these.
 ;;
 ;; Every pointer is a byte offset into the memory; f32 arrays are 4-byte aligned, f64 ones
 ;; 8-byte aligned (unaligned v128 access is allowed, only slower). `rows x channels` arrays are
